@@ -1,0 +1,36 @@
+# `make test` and `make demo` set everything up on a fresh machine with Python 3.11+:
+# the virtualenv, every pinned dependency from PyPI, then they run.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo lint protos benchmarks clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+test: lint
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+demo: $(STAMP)
+	$(BIN)/kedawatch demo
+
+protos: $(STAMP)
+	$(BIN)/python protos/generate.py
+
+benchmarks: $(STAMP)
+	$(BIN)/python -m benchmarks.aws_calls
+	$(BIN)/python -m benchmarks.grpc_load
+	$(BIN)/python -m benchmarks.activation
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,101 @@
+"""AWS failures as one exception type with a kind that callers map to their own error codes."""
+
+from __future__ import annotations
+
+import enum
+
+import botocore.exceptions
+
+__all__ = ["AwsError", "Failure", "translate"]
+
+
+class Failure(enum.Enum):
+    """What went wrong, as far as a caller needs to decide what to do next."""
+
+    NOT_FOUND = "not found"
+    DENIED = "access denied"
+    THROTTLED = "throttled"
+    UNAVAILABLE = "unavailable"
+    INVALID = "invalid request"
+    INTERNAL = "internal error"
+
+
+class AwsError(Exception):
+    """An AWS call failed. `code` is AWS's own error code (or the transport's), kept for messages."""
+
+    def __init__(self, failure: Failure, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.failure = failure
+        self.code = code
+        self.message = message
+
+
+_NOT_FOUND = {
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
+    "ResourceNotFound",
+    "ResourceNotFoundException",
+    "NoSuchEntity",
+}
+_DENIED = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "SignatureDoesNotMatch",
+    "UnrecognizedClientException",
+    "AuthFailure",
+    "InvalidAccessKeyId",
+    "MissingAuthenticationToken",
+}
+_THROTTLED = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottled",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "LimitExceededException",
+    "RequestThrottledException",
+}
+
+
+def translate(exc: Exception) -> AwsError:
+    """Map a botocore exception (or an already translated one) onto an `AwsError`."""
+    if isinstance(exc, AwsError):
+        return exc
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return _from_client_error(exc)
+    if isinstance(exc, botocore.exceptions.ReadTimeoutError | botocore.exceptions.ConnectTimeoutError):
+        return AwsError(Failure.UNAVAILABLE, "Timeout", str(exc))
+    if isinstance(exc, botocore.exceptions.EndpointConnectionError | botocore.exceptions.ConnectionError):
+        return AwsError(Failure.UNAVAILABLE, "ConnectionError", str(exc))
+    if isinstance(exc, botocore.exceptions.NoCredentialsError | botocore.exceptions.PartialCredentialsError):
+        return AwsError(Failure.DENIED, "NoCredentials", str(exc))
+    if isinstance(exc, botocore.exceptions.NoRegionError):
+        return AwsError(Failure.INVALID, "NoRegion", str(exc))
+    if isinstance(exc, botocore.exceptions.ParamValidationError):
+        return AwsError(Failure.INVALID, "ParamValidation", str(exc))
+    return AwsError(Failure.INTERNAL, type(exc).__name__, str(exc))
+
+
+def _from_client_error(exc: botocore.exceptions.ClientError) -> AwsError:
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", "Unknown"))
+    message = str(error.get("Message", "")) or str(exc)
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    return AwsError(_failure_of(code, status), code, message)
+
+
+def _failure_of(code: str, status: int) -> Failure:
+    if code in _NOT_FOUND:
+        return Failure.NOT_FOUND
+    if code in _DENIED or status == 403:
+        return Failure.DENIED
+    if code in _THROTTLED or status == 429:
+        return Failure.THROTTLED
+    if status >= 500:
+        return Failure.UNAVAILABLE
+    return Failure.INVALID

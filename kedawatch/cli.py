@@ -1,0 +1,122 @@
+"""The `kedawatch` command: one subcommand per component.
+
+Every flag can also be set by an environment variable: `KEDAWATCH_` and the flag's name in upper case with
+underscores, e.g. `--metrics-port` is `KEDAWATCH_METRICS_PORT`. A flag given on the command line wins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from kedawatch import __version__, logs, settings
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    command: Callable[[argparse.Namespace], int] = args.command
+    return command(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kedawatch", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"kedawatch {__version__}")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    _scaler_parser(commands.add_parser("scaler", help="serve KEDA's external scaler protocol"))
+    demo = commands.add_parser("demo", help="replay a scaling scenario locally on stand-ins (needs the demo extra)")
+    demo.set_defaults(command=_run_demo)
+    return parser
+
+
+def _flag(parser: argparse.ArgumentParser, name: str, *, default: Any, help: str, **kwargs: Any) -> None:
+    """A flag whose default comes from its environment variable, then from `default`."""
+    env = "KEDAWATCH_" + name.lstrip("-").replace("-", "_").upper()
+    kind = kwargs.get("type", str)
+    if kwargs.get("action") == "store_true":
+        value: Any = os.environ.get(env, str(default)).lower() in ("1", "true", "yes")
+    else:
+        value = kind(os.environ[env]) if env in os.environ else default
+    parser.add_argument(name, default=value, help=f"{help} [env {env}, default {default}]", **kwargs)
+
+
+def _add_logging(parser: argparse.ArgumentParser) -> None:
+    _flag(parser, "--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    _flag(parser, "--log-json", default=False, action="store_true", help="log one JSON object per line")
+
+
+def _scaler_parser(parser: argparse.ArgumentParser) -> None:
+    defaults = settings.ScalerSettings()
+    server, hub = defaults.server, defaults.hub
+    _flag(parser, "--host", default=server.host, help="address to listen on")
+    _flag(parser, "--port", default=server.port, type=int, help="gRPC port for KEDA (health and reflection too)")
+    _flag(
+        parser,
+        "--metrics-port",
+        default=server.metrics_port,
+        type=int,
+        help="Prometheus port; 0 turns it off",
+    )
+    _flag(parser, "--tls-cert", default=None, type=Path, help="server certificate (PEM); enables TLS")
+    _flag(parser, "--tls-key", default=None, type=Path, help="server private key (PEM)")
+    _flag(parser, "--tls-client-ca", default=None, type=Path, help="CA for client certificates; enables mTLS")
+    _flag(parser, "--region", default=None, help="default awsRegion for triggers (else AWS_REGION)")
+    _flag(
+        parser,
+        "--sqs-freshness",
+        default=hub.sqs_freshness,
+        type=float,
+        help="seconds an SQS depth is reused",
+    )
+    _flag(
+        parser, "--cloudwatch-freshness", default=hub.cloudwatch_freshness, type=float,
+        help="seconds a CloudWatch value is reused (capped at the metric's period)",
+    )  # fmt: skip
+    _flag(
+        parser, "--sqs-push-interval", default=hub.sqs_push_interval, type=float,
+        help="seconds between StreamIsActive checks of a queue",
+    )  # fmt: skip
+    _add_logging(parser)
+    parser.set_defaults(command=_run_scaler)
+
+
+def _run_scaler(args: argparse.Namespace) -> int:
+    from kedawatch.scaler import server
+
+    scaler_settings = settings.ScalerSettings(
+        server=settings.ServerSettings(
+            host=args.host,
+            port=args.port,
+            metrics_port=args.metrics_port,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            tls_client_ca=args.tls_client_ca,
+            region=args.region,
+        ),
+        hub=settings.HubSettings(
+            sqs_freshness=args.sqs_freshness,
+            cloudwatch_freshness=args.cloudwatch_freshness,
+            sqs_push_interval=args.sqs_push_interval,
+        ),
+        logs=settings.LogSettings(level=args.log_level, json=args.log_json),
+    )
+    logs.configure(scaler_settings.logs)
+    asyncio.run(server.run(scaler_settings))
+    return 0
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from kedawatch import demo
+
+    logs.configure(settings.LogSettings(level="WARNING"))
+    try:
+        asyncio.run(demo.run())
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,1 @@
+"""Generated from `protos/externalscaler.proto` by `make protos`: never edit these files by hand."""

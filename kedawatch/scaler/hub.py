@@ -1,0 +1,137 @@
+"""The MetricHub: every AWS read of the scaler goes through here.
+
+It answers from cache while a value is fresh, lets concurrent askers of the same value wait for one
+in-flight call, and gathers distinct reads that arrive together into batches (up to 500 CloudWatch queries
+per GetMetricData). Callers' timeouts never cancel a shared call: the answer still lands in the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+import time
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, TypeVar, cast
+
+from kedawatch import settings
+from kedawatch.aws import errors
+from kedawatch.scaler import fetchers, reads, telemetry
+
+__all__ = ["MetricHub"]
+
+R = TypeVar("R")
+Clock = Callable[[], float]
+
+
+@dataclasses.dataclass(slots=True)
+class _Entry:
+    answer: Any
+    at: float
+    """When the call that produced the answer started: the value is at least this fresh."""
+
+
+class MetricHub:
+    def __init__(
+        self,
+        fetcher_for: Mapping[type[reads.Read[Any]], fetchers.Fetcher],
+        hub_settings: settings.HubSettings,
+        executor: concurrent.futures.Executor,
+        metrics: telemetry.ScalerMetrics,
+        clock: Clock = time.monotonic,
+        wall_clock: Clock = time.time,
+    ) -> None:
+        self._fetcher_for = fetcher_for
+        self._settings = hub_settings
+        self._executor = executor
+        self._metrics = metrics
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._cache: dict[reads.Read[Any], _Entry] = {}
+        self._inflight: dict[reads.Read[Any], asyncio.Future[Any]] = {}
+        self._pending: dict[tuple[fetchers.Fetcher, Hashable], list[reads.Read[Any]]] = {}
+        self._calls: set[asyncio.Task[None]] = set()
+        self._swept_at = clock()
+
+    def push_interval(self, read: reads.Read[Any]) -> float:
+        return self._fetcher_for[type(read)].push_interval(read)
+
+    async def read(self, read: reads.Read[R], max_age: float | None = None) -> R:
+        """The answer to `read`, no older than its freshness window (or `max_age`, if shorter).
+
+        Raises `errors.AwsError` when AWS failed.
+        """
+        fetcher = self._fetcher_for[type(read)]
+        limit = fetcher.freshness(read) if max_age is None else min(max_age, fetcher.freshness(read))
+        self._sweep()
+        entry = self._cache.get(read)
+        if entry is not None and self._fresh(entry, limit):
+            self._metrics.cache.labels("hit").inc()
+            return cast(R, self._unwrap(entry.answer))
+        future = self._inflight.get(read)
+        if future is not None:
+            self._metrics.cache.labels("coalesced").inc()
+        else:
+            self._metrics.cache.labels("miss").inc()
+            future = self._start(fetcher, read)
+        return cast(R, self._unwrap(await asyncio.shield(future)))
+
+    async def close(self) -> None:
+        """Wait for the AWS calls under way, so none is cut off mid-flight."""
+        for key in list(self._pending):
+            self._flush(key)
+        if self._calls:
+            await asyncio.gather(*self._calls, return_exceptions=True)
+
+    def _fresh(self, entry: _Entry, limit: float) -> bool:
+        if isinstance(entry.answer, errors.AwsError):
+            limit = min(limit, self._settings.error_ttl)
+        return self._clock() - entry.at <= limit
+
+    @staticmethod
+    def _unwrap(answer: Any) -> Any:
+        if isinstance(answer, errors.AwsError):
+            raise answer
+        return answer
+
+    def _start(self, fetcher: fetchers.Fetcher, read: reads.Read[Any]) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inflight[read] = future
+        key = (fetcher, fetcher.batch_key(read, self._wall_clock()))
+        batch = self._pending.setdefault(key, [])
+        batch.append(read)
+        if len(batch) >= fetcher.max_batch:
+            self._flush(key)
+        elif len(batch) == 1:
+            asyncio.get_running_loop().call_later(self._settings.gather_delay, self._flush, key)
+        return future
+
+    def _flush(self, key: tuple[fetchers.Fetcher, Hashable]) -> None:
+        batch = self._pending.pop(key, None)
+        if batch:
+            task = asyncio.get_running_loop().create_task(self._call(key, batch))
+            self._calls.add(task)
+            task.add_done_callback(self._calls.discard)
+
+    async def _call(self, key: tuple[fetchers.Fetcher, Hashable], batch: list[reads.Read[Any]]) -> None:
+        fetcher, batch_key = key
+        started = self._clock()
+        loop = asyncio.get_running_loop()
+        try:
+            answers = await loop.run_in_executor(self._executor, fetcher.fetch, batch_key, batch)
+        except Exception as exc:  # a fetcher bug must not leave askers waiting forever
+            answers = [errors.translate(exc)] * len(batch)
+        for read, answer in zip(batch, answers, strict=True):
+            self._cache[read] = _Entry(answer, started)
+            future = self._inflight.pop(read)
+            if not future.done():
+                future.set_result(answer)
+
+    def _sweep(self) -> None:
+        """Drop answers nobody asked for within `retain`: triggers come and go."""
+        now = self._clock()
+        if now - self._swept_at < self._settings.retain / 10:
+            return
+        self._swept_at = now
+        for read in [r for r, e in self._cache.items() if now - e.at > self._settings.retain]:
+            del self._cache[read]

@@ -1,0 +1,159 @@
+"""KEDA's four RPCs, mapped onto the trigger cache and the MetricHub.
+
+Every failure becomes a gRPC status with a message a platform engineer can act on: bad metadata is
+INVALID_ARGUMENT naming the key, AWS failures keep AWS's error code, and no RPC outlives KEDA's deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+
+from kedawatch import settings
+from kedawatch.aws import errors
+from kedawatch.proto import externalscaler_pb2 as pb
+from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
+from kedawatch.scaler import hub, metadata, telemetry, triggers
+from kedawatch.scaler.sources import cloudwatch
+
+__all__ = ["ExternalScalerService"]
+
+logger = logging.getLogger(__name__)
+
+_AWS_CODES = {
+    errors.Failure.NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    errors.Failure.DENIED: grpc.StatusCode.PERMISSION_DENIED,
+    errors.Failure.THROTTLED: grpc.StatusCode.UNAVAILABLE,
+    errors.Failure.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
+    errors.Failure.INVALID: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.Failure.INTERNAL: grpc.StatusCode.INTERNAL,
+}
+_INT64_MAX = 2**63 - 1
+
+
+class ExternalScalerService(pb_grpc.ExternalScalerServicer):
+    def __init__(
+        self,
+        metric_hub: hub.MetricHub,
+        trigger_cache: triggers.TriggerCache,
+        hub_settings: settings.HubSettings,
+        metrics: telemetry.ScalerMetrics,
+        clock: hub.Clock = time.monotonic,
+    ) -> None:
+        self._hub = metric_hub
+        self._triggers = trigger_cache
+        self._settings = hub_settings
+        self._metrics = metrics
+        self._clock = clock
+
+    async def IsActive(self, request: pb.ScaledObjectRef, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        async with self._answering("IsActive", request, context):
+            trigger = self._triggers.get(request.scalerMetadata)
+            return pb.IsActiveResponse(result=await self._value(trigger) > trigger.source.activation())
+
+    async def GetMetricSpec(self, request: pb.ScaledObjectRef, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        async with self._answering("GetMetricSpec", request, context):
+            source = self._triggers.get(request.scalerMetadata).source
+            spec = pb.MetricSpec(
+                metricName=source.metric_name(),
+                targetSize=_as_int64(source.target()),
+                targetSizeFloat=source.target(),
+            )
+            return pb.GetMetricSpecResponse(metricSpecs=[spec])
+
+    async def GetMetrics(self, request: pb.GetMetricsRequest, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        ref = request.scaledObjectRef
+        async with self._answering("GetMetrics", ref, context):
+            trigger = self._triggers.get(ref.scalerMetadata)
+            value = await self._value(trigger)
+            name = request.metricName or trigger.source.metric_name()
+            metric = pb.MetricValue(metricName=name, metricValue=_as_int64(value), metricValueFloat=value)
+            return pb.GetMetricsResponse(metricValues=[metric])
+
+    async def StreamIsActive(
+        self, request: pb.ScaledObjectRef, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[pb.IsActiveResponse]:
+        """Sends `true` once per inactive-to-active edge; KEDA ignores `false`, so it is never sent.
+
+        Checks on a grid shared by every stream of the process, so streams on one queue share one read.
+        AWS failures are logged and the stream stays open: the polling RPCs report them to KEDA.
+        """
+        async with self._answering("StreamIsActive", request, context):
+            trigger = self._triggers.get(request.scalerMetadata)
+        interval = self._hub.push_interval(trigger.read)
+        active = False
+        self._metrics.open_streams.inc()
+        try:
+            while True:
+                now_active = await self._check(trigger, request, max_age=interval / 2)
+                if now_active and not active:
+                    yield pb.IsActiveResponse(result=True)
+                active = now_active if now_active is not None else active
+                await asyncio.sleep(interval - self._clock() % interval)
+        finally:
+            self._metrics.open_streams.dec()
+
+    async def _check(self, trigger: triggers.Trigger, ref: pb.ScaledObjectRef, max_age: float) -> bool | None:
+        try:
+            return await self._value(trigger, max_age) > trigger.source.activation()
+        except (errors.AwsError, cloudwatch.EmptyMetricData, TimeoutError) as exc:
+            logger.warning("StreamIsActive %s/%s: %s", ref.namespace, ref.name, _describe(exc))
+            return None
+
+    async def _value(self, trigger: triggers.Trigger, max_age: float | None = None) -> float:
+        async with asyncio.timeout(self._settings.rpc_timeout):
+            answer = await self._hub.read(trigger.read, max_age)
+        return trigger.source.value(answer)
+
+    @contextlib.asynccontextmanager
+    async def _answering(
+        self, method: str, ref: pb.ScaledObjectRef, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[None]:
+        """Times the RPC and turns any failure into a gRPC status with a clear message."""
+        started = time.perf_counter()
+        code = grpc.StatusCode.OK
+        try:
+            yield
+        except Exception as exc:
+            code = _status_of(exc)
+            if code is grpc.StatusCode.INTERNAL:
+                logger.exception("%s %s/%s failed", method, ref.namespace, ref.name)
+            else:
+                logger.warning("%s %s/%s: %s", method, ref.namespace, ref.name, _describe(exc))
+            await context.abort(code, _describe(exc))
+        finally:
+            self._metrics.rpc_latency.labels(method, code.name).observe(time.perf_counter() - started)
+
+
+def _status_of(exc: BaseException) -> grpc.StatusCode:
+    if isinstance(exc, metadata.MetadataError):
+        return grpc.StatusCode.INVALID_ARGUMENT
+    if isinstance(exc, errors.AwsError):
+        return _AWS_CODES[exc.failure]
+    if isinstance(exc, TimeoutError):
+        return grpc.StatusCode.UNAVAILABLE
+    if isinstance(exc, cloudwatch.EmptyMetricData):
+        return grpc.StatusCode.FAILED_PRECONDITION
+    return grpc.StatusCode.INTERNAL
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, errors.AwsError):
+        return f"AWS {exc.failure.value}: {exc}"
+    if isinstance(exc, TimeoutError):
+        return "AWS did not answer in time; the read goes on and its answer is cached for the next call"
+    return str(exc) or type(exc).__name__
+
+
+def _as_int64(value: float) -> int:
+    """The deprecated int64 twin of a float field: rounded and clamped, since KEDA prefers the float."""
+    if not math.isfinite(value):
+        return 0
+    return max(-_INT64_MAX, min(_INT64_MAX, round(value)))

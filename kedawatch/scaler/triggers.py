@@ -1,0 +1,93 @@
+"""From KEDA's metadata map to a parsed trigger: which source, whose identity, what read.
+
+KEDA sends the whole metadata map with every RPC, so parsed triggers (and refusals) are cached by that map.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from kedawatch.aws import identities
+from kedawatch.scaler import metadata, reads
+from kedawatch.scaler.sources import base, cloudwatch, sqs
+
+__all__ = ["SOURCES", "Trigger", "TriggerCache", "parse"]
+
+SOURCES: dict[str, type[base.Source]] = {
+    sqs.SqsQueueDepth.name: sqs.SqsQueueDepth,
+    cloudwatch.CloudWatchMetric.name: cloudwatch.CloudWatchMetric,
+}
+_TELLTALES = {
+    sqs.SqsQueueDepth.name: ("queueURL", "queueURLFromEnv", "queueLength"),
+    cloudwatch.CloudWatchMetric.name: ("namespace", "metricName", "expression", "targetMetricValue"),
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Trigger:
+    source: base.Source
+    identity: identities.AwsIdentity
+    read: reads.Read[Any]
+
+
+def parse(raw: Mapping[str, str], default_region: str | None) -> Trigger:
+    """Parse one trigger's metadata, or raise `metadata.MetadataError` naming every bad key."""
+    problems = base.refuse_static_credentials(raw)
+    source_class = _source_class(raw, problems)
+    if problems or source_class is None:
+        raise metadata.MetadataError(problems)
+    source = metadata.parse(source_class, raw)
+    region = source.aws_region or default_region
+    if not region:
+        reason = "is required: the scaler has no region of its own (set AWS_REGION or --region)"
+        raise metadata.MetadataError([metadata.Problem("awsRegion", None, reason)])
+    identity = source.identity(region)
+    return Trigger(source, identity, source.read(identity))
+
+
+def _source_class(raw: Mapping[str, str], problems: list[metadata.Problem]) -> type[base.Source] | None:
+    named = raw.get("source")
+    if named:
+        if named not in SOURCES:
+            problems.append(metadata.Problem("source", named, f"must be one of {', '.join(SOURCES)}"))
+        return SOURCES.get(named)
+    candidates = [name for name, keys in _TELLTALES.items() if any(key in raw for key in keys)]
+    if len(candidates) == 1:
+        return SOURCES[candidates[0]]
+    reason = (
+        "is required: the metadata has keys of both " + " and ".join(candidates)
+        if candidates
+        else "is required: no queueURL (aws-sqs-queue) nor namespace/metricName/expression (aws-cloudwatch)"
+    )
+    problems.append(metadata.Problem("source", None, reason))
+    return None
+
+
+class TriggerCache:
+    """Parsed triggers by metadata map, least recently used dropped first."""
+
+    def __init__(self, default_region: str | None, capacity: int = 16384) -> None:
+        self._default_region = default_region
+        self._capacity = capacity
+        self._parsed: collections.OrderedDict[frozenset[tuple[str, str]], Trigger | metadata.MetadataError]
+        self._parsed = collections.OrderedDict()
+
+    def get(self, raw: Mapping[str, str]) -> Trigger:
+        key = frozenset(raw.items())
+        found = self._parsed.get(key)
+        if found is None:
+            try:
+                found = parse(raw, self._default_region)
+            except metadata.MetadataError as exc:
+                found = exc
+            self._parsed[key] = found
+            if len(self._parsed) > self._capacity:
+                self._parsed.popitem(last=False)
+        else:
+            self._parsed.move_to_end(key)
+        if isinstance(found, metadata.MetadataError):
+            raise found
+        return found

@@ -1,0 +1,76 @@
+"""Every tunable of kedawatch, as one dataclass of per-area dataclasses.
+
+Settings are built once by the command line (`kedawatch.cli`) and passed in; no module reads them from a
+global. Each field says its unit, its default and why. No I/O and no other kedawatch imports here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+__all__ = ["AwsSettings", "HubSettings", "LogSettings", "ScalerSettings", "ServerSettings"]
+
+
+@dataclasses.dataclass(frozen=True)
+class AwsSettings:
+    connect_timeout: float = 1.0
+    """Seconds to open a connection to AWS. Short, so a dead endpoint fails well inside KEDA's 3 s."""
+    read_timeout: float = 2.0
+    """Seconds to wait for AWS's answer."""
+    max_attempts: int = 2
+    """Attempts per call, the first included; botocore's adaptive mode paces retries on throttling."""
+    max_pool_connections: int = 32
+    """HTTP connections kept per client; each AWS worker thread may hold one."""
+    workers: int = 16
+    """Threads that run AWS calls, so slow calls never block the event loop or each other."""
+
+
+@dataclasses.dataclass(frozen=True)
+class HubSettings:
+    sqs_freshness: float = 5.0
+    """Seconds an SQS queue depth is reused for GetMetrics and IsActive."""
+    cloudwatch_freshness: float = 60.0
+    """Seconds a CloudWatch value is reused; a metric whose period is shorter uses its period."""
+    sqs_push_interval: float = 2.0
+    """Seconds between StreamIsActive checks of an SQS queue; each check reads a value this fresh."""
+    gather_delay: float = 0.005
+    """Seconds to gather distinct CloudWatch queries that arrive together into one GetMetricData."""
+    error_ttl: float = 1.0
+    """Seconds an AWS failure is answered from cache, so a broken trigger cannot hammer AWS."""
+    retain: float = 900.0
+    """Seconds an unused cached value is kept before it is dropped, bounding memory as triggers go."""
+    rpc_timeout: float = 2.5
+    """Seconds an RPC waits for AWS before answering UNAVAILABLE: inside KEDA's 3 s HPA deadline."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerSettings:
+    host: str = "0.0.0.0"
+    port: int = 9090
+    """gRPC port for KEDA; the standard health service and reflection are served on it too."""
+    metrics_port: int = 8080
+    """Prometheus /metrics port; 0 turns it off."""
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+    """When set, clients must present a certificate signed by this CA (mTLS)."""
+    grace: float = 5.0
+    """Seconds in-flight RPCs get to finish on shutdown."""
+    region: str | None = None
+    """The scaler's own region: the default for triggers without awsRegion. Falls back to AWS_REGION."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LogSettings:
+    level: str = "INFO"
+    json: bool = False
+    """One JSON object per line, for log pipelines."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ScalerSettings:
+    server: ServerSettings = dataclasses.field(default_factory=ServerSettings)
+    hub: HubSettings = dataclasses.field(default_factory=HubSettings)
+    aws: AwsSettings = dataclasses.field(default_factory=AwsSettings)
+    logs: LogSettings = dataclasses.field(default_factory=LogSettings)

@@ -1,0 +1,4 @@
+"""Local stand-ins for AWS, used by `kedawatch demo`, the tests and the benchmarks; never by production code.
+
+Needs the `demo` extra (moto). Everything listens on loopback only.
+"""

@@ -1,0 +1,24 @@
+"""Fixtures shared by every test: one moto server over HTTP for the session, reset before each test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from kedawatch.standins import aws
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[aws.MotoServer]:
+    server = aws.MotoServer().start()
+    previous = aws.use_endpoint(server.url)
+    yield server
+    server.stop()
+    aws.restore_environment(previous)
+
+
+@pytest.fixture
+def moto(moto_server: aws.MotoServer) -> aws.MotoServer:
+    moto_server.reset()
+    return moto_server
