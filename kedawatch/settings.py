@@ -34,7 +34,7 @@ class HubSettings:
     """Seconds a CloudWatch value is reused; a metric whose period is shorter uses its period."""
     sqs_push_interval: float = 2.0
     """Seconds between StreamIsActive checks of an SQS queue; each check reads a value this fresh."""
-    gather_delay: float = 0.005
+    gather_delay: float = 0.02
     """Seconds to gather distinct CloudWatch queries that arrive together into one GetMetricData."""
     error_ttl: float = 1.0
     """Seconds an AWS failure is answered from cache, so a broken trigger cannot hammer AWS."""

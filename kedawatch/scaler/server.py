@@ -63,6 +63,7 @@ class ScalerServer:
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_concurrent_streams", 100000),
             ]
         )
         pb_grpc.add_ExternalScalerServicer_to_server(self.service, server)

@@ -20,7 +20,7 @@ from kedawatch import settings
 from kedawatch.aws import errors
 from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
-from kedawatch.scaler import hub, metadata, telemetry, triggers
+from kedawatch.scaler import hub, metadata, telemetry, triggers, watching
 from kedawatch.scaler.sources import cloudwatch
 
 __all__ = ["ExternalScalerService"]
@@ -51,7 +51,7 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
         self._triggers = trigger_cache
         self._settings = hub_settings
         self._metrics = metrics
-        self._clock = clock
+        self._watcher = watching.ActivityWatcher(self._check, lambda t: metric_hub.push_interval(t.read), clock)
 
     async def IsActive(self, request: pb.ScaledObjectRef, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         async with self._answering("IsActive", request, context):
@@ -82,29 +82,22 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
     ) -> AsyncIterator[pb.IsActiveResponse]:
         """Sends `true` once per inactive-to-active edge; KEDA ignores `false`, so it is never sent.
 
-        Checks on a grid shared by every stream of the process, so streams on one queue share one read.
         AWS failures are logged and the stream stays open: the polling RPCs report them to KEDA.
         """
         async with self._answering("StreamIsActive", request, context):
             trigger = self._triggers.get(request.scalerMetadata)
-        interval = self._hub.push_interval(trigger.read)
-        active = False
         self._metrics.open_streams.inc()
         try:
-            while True:
-                now_active = await self._check(trigger, request, max_age=interval / 2)
-                if now_active and not active:
-                    yield pb.IsActiveResponse(result=True)
-                active = now_active if now_active is not None else active
-                await asyncio.sleep(interval - self._clock() % interval)
+            async for _ in self._watcher.edges(trigger):
+                yield pb.IsActiveResponse(result=True)
         finally:
             self._metrics.open_streams.dec()
 
-    async def _check(self, trigger: triggers.Trigger, ref: pb.ScaledObjectRef, max_age: float) -> bool | None:
+    async def _check(self, trigger: triggers.Trigger, max_age: float) -> bool | None:
         try:
             return await self._value(trigger, max_age) > trigger.source.activation()
         except (errors.AwsError, cloudwatch.EmptyMetricData, TimeoutError) as exc:
-            logger.warning("StreamIsActive %s/%s: %s", ref.namespace, ref.name, _describe(exc))
+            logger.warning("StreamIsActive %s: %s", trigger.source.metric_name(), _describe(exc))
             return None
 
     async def _value(self, trigger: triggers.Trigger, max_age: float | None = None) -> float:
