@@ -96,9 +96,10 @@ class AwsClients:
         error = parsed.get("Error", {}) if isinstance(parsed, dict) else {}
         self._observe(model.name, str(error.get("Code") or "ok"))
 
-    def _after_call_error(self, model: Any, exception: Exception, **_: Any) -> None:
+    def _after_call_error(self, event_name: str, exception: Exception, **_: Any) -> None:
+        """A call that got no answer from AWS at all (connection refused, timeout)."""
         assert self._observe is not None
-        self._observe(model.name, type(exception).__name__)
+        self._observe(event_name.rsplit(".", 1)[-1], type(exception).__name__)
 
 
 class _Fixed(botocore.credentials.CredentialResolver):
