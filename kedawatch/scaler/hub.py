@@ -103,12 +103,14 @@ class MetricHub:
         if len(batch) >= fetcher.max_batch:
             self._flush(key)
         elif len(batch) == 1:
-            asyncio.get_running_loop().call_later(self._settings.gather_delay, self._flush, key)
+            asyncio.get_running_loop().call_later(self._settings.gather_delay, self._flush, key, batch)
         return future
 
-    def _flush(self, key: tuple[fetchers.Fetcher, Hashable]) -> None:
-        batch = self._pending.pop(key, None)
-        if batch:
+    def _flush(self, key: tuple[fetchers.Fetcher, Hashable], only: list[reads.Read[Any]] | None = None) -> None:
+        """Send the batch gathered under `key`; a timer sends only the batch it was set for."""
+        batch = self._pending.get(key)
+        if batch and (only is None or batch is only):
+            del self._pending[key]
             task = asyncio.get_running_loop().create_task(self._call(key, batch))
             self._calls.add(task)
             task.add_done_callback(self._calls.discard)

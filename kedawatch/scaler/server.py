@@ -63,7 +63,10 @@ class ScalerServer:
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                ("grpc.max_concurrent_streams", 100000),
+                # gRPC cancels calls beyond 1,000 not yet taken up by the server; KEDA sends thousands at once
+                # after a restart (one stream per push trigger, one poll per trigger), so allow far more.
+                ("grpc.server.max_pending_requests", 20000),
+                ("grpc.server.max_pending_requests_hard_limit", 50000),
             ]
         )
         pb_grpc.add_ExternalScalerServicer_to_server(self.service, server)

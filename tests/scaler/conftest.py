@@ -58,13 +58,14 @@ async def running_scaler(
     server_settings: settings.ServerSettings | None = None,
     aws_settings: settings.AwsSettings | None = None,
     credentials: grpc.ChannelCredentials | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> AsyncIterator[Scaler]:
     scaler_settings = settings.ScalerSettings(
         server=server_settings or settings.ServerSettings(host="127.0.0.1", port=0, metrics_port=0),
         hub=hub or settings.HubSettings(),
         aws=aws_settings or settings.AwsSettings(),
     )
-    scaler = server.ScalerServer(scaler_settings)
+    scaler = server.ScalerServer(scaler_settings, clock)
     await scaler.start()
     target = f"localhost:{scaler.port}"
     channel = grpc.aio.secure_channel(target, credentials) if credentials else grpc.aio.insecure_channel(target)

@@ -1,0 +1,292 @@
+"""What every benchmark shares: AWS stand-ins on loopback, a scaler, KEDA's call pattern, plain-text tables.
+
+Everything listens on 127.0.0.1 only, and every wait here is bounded by a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import contextlib
+import dataclasses
+import logging
+import multiprocessing
+import multiprocessing.connection
+import socketserver
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import boto3
+import botocore.config
+import grpc
+
+from kedawatch import settings
+from kedawatch.proto import externalscaler_pb2 as pb
+from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
+from kedawatch.scaler import hub, server
+from kedawatch.standins import aws
+
+__all__ = [
+    "LOOPBACK",
+    "FakeClock",
+    "KedaDriver",
+    "StandIns",
+    "aws_client",
+    "aws_standins",
+    "cloudwatch_metadata",
+    "gather_bounded",
+    "keda_cycle",
+    "print_table",
+    "quiet_logs",
+    "ratio",
+    "ref",
+    "running_scaler",
+    "sqs_metadata",
+    "stub_for",
+    "threaded",
+    "verdict",
+]
+
+LOOPBACK = "127.0.0.1"
+HPA_DEADLINE = 3.0
+"""Seconds KEDA's HPA path gives an external scaler (its poll path has none)."""
+POLL_DEADLINE = 30.0
+"""Our bound on the poll path, which KEDA leaves unbounded: every wait in a benchmark must end."""
+DRIVER_TIMEOUT = 300.0
+"""Seconds a driver process may take for one tick before the benchmark gives up."""
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def quiet_logs() -> None:
+    """The scaler logs every timed-out RPC; benchmarks count failures themselves and print them once."""
+    logging.basicConfig(level=logging.ERROR)
+    logging.getLogger("kedawatch").setLevel(logging.ERROR)
+
+
+# --- trigger metadata -------------------------------------------------------------------------------------
+
+
+def sqs_metadata(queue_url: str) -> dict[str, str]:
+    """An aws-sqs-queue trigger as a user writes it."""
+    return {"queueURL": queue_url, "queueLength": "5"}
+
+
+def cloudwatch_metadata(dimension_value: str, period: int = 60) -> dict[str, str]:
+    """An aws-cloudwatch trigger as a user writes it; distinct dimension values make distinct metrics."""
+    return {
+        "namespace": "App",
+        "metricName": "M",
+        "dimensionName": "Service",
+        "dimensionValue": dimension_value,
+        "targetMetricValue": "10",
+        "metricStatPeriod": str(period),
+        "metricCollectionTime": "300",
+        "awsRegion": "us-east-1",
+    }
+
+
+def ref(metadata: dict[str, str], name: str) -> pb.ScaledObjectRef:
+    return pb.ScaledObjectRef(name=name, namespace="bench", scalerMetadata=metadata)
+
+
+# --- AWS stand-ins ----------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class StandIns:
+    moto: aws.MotoServer
+    proxy: aws.CountingProxy
+
+
+@contextlib.contextmanager
+def aws_standins() -> Iterator[StandIns]:
+    """moto behind the counting proxy, with boto3 (ours and the scaler's) pointed at the proxy.
+
+    The proxy answers in two TCP writes (headers, then body); with Nagle's algorithm on, the client's
+    delayed ACK holds the body back ~40 ms, capping a client thread at ~20 calls a second. Turning Nagle off
+    for every socketserver handler in this process removes that stall (the proper fix belongs in
+    `kedawatch.standins.aws.CountingProxy`: `disable_nagle_algorithm = True` on its handler).
+    """
+    socketserver.StreamRequestHandler.disable_nagle_algorithm = True
+    moto = aws.MotoServer().start()
+    proxy = aws.CountingProxy(moto.url).start()
+    previous = aws.use_endpoint(proxy.url)
+    try:
+        yield StandIns(moto, proxy)
+    finally:
+        aws.restore_environment(previous)
+        proxy.stop()
+        moto.stop()
+
+
+def aws_client(service: str) -> Any:
+    """A boto3 client for set-up and for the built-in baseline, with a connection per worker thread."""
+    config = botocore.config.Config(max_pool_connections=32, retries={"mode": "standard", "max_attempts": 2})
+    return boto3.client(service, config=config)
+
+
+def threaded(function: Callable[[T], R], items: Iterable[T], workers: int = 8) -> list[R]:
+    """Blocking AWS calls side by side: one thread gets ~125 moto calls a second, moto handles more."""
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(function, items))
+
+
+# --- the scaler and its clients ---------------------------------------------------------------------------
+
+
+class FakeClock:
+    """A monotonic clock the benchmark moves by hand, so ten minutes of freshness take seconds."""
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@contextlib.asynccontextmanager
+async def running_scaler(
+    hub_settings: settings.HubSettings, clock: hub.Clock | None = None
+) -> AsyncIterator[server.ScalerServer]:
+    """A ScalerServer on a free loopback port, without its /metrics listener."""
+    loopback = settings.ServerSettings(host=LOOPBACK, port=0, metrics_port=0, grace=1.0)
+    scaler = server.ScalerServer(settings.ScalerSettings(server=loopback, hub=hub_settings), clock=clock)
+    await scaler.start()
+    try:
+        yield scaler
+    finally:
+        await scaler.stop()
+
+
+@contextlib.asynccontextmanager
+async def stub_for(port: int, ready_timeout: float = 20.0) -> AsyncIterator[Any]:
+    """One HTTP/2 connection to a scaler, as KEDA keeps one per scaler address; waits until it is up."""
+    async with grpc.aio.insecure_channel(f"{LOOPBACK}:{port}") as channel:
+        await asyncio.wait_for(channel.channel_ready(), ready_timeout)
+        yield pb_grpc.ExternalScalerStub(channel)
+
+
+async def gather_bounded(coroutines: Iterable[Coroutine[Any, Any, None]], limit: int) -> None:
+    """Run all, at most `limit` at once: enough in flight to look like KEDA's goroutines, not unbounded."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def run(coroutine: Coroutine[Any, Any, None]) -> None:
+        async with semaphore:
+            await coroutine
+
+    await asyncio.gather(*(run(coroutine) for coroutine in coroutines))
+
+
+async def keda_cycle(
+    stub: Any, scaled_object: pb.ScaledObjectRef, deadline: float, failures: collections.Counter[str]
+) -> None:
+    """One evaluation as KEDA makes it: GetMetricSpec, GetMetrics for the spec's metric, then IsActive.
+
+    KEDA stops at the first failed RPC, and so does this; failures are counted by gRPC status code.
+    """
+    try:
+        spec = (await stub.GetMetricSpec(scaled_object, timeout=deadline)).metricSpecs[0]
+        request = pb.GetMetricsRequest(scaledObjectRef=scaled_object, metricName=spec.metricName)
+        await stub.GetMetrics(request, timeout=deadline)
+        await stub.IsActive(scaled_object, timeout=deadline)
+    except grpc.aio.AioRpcError as exc:
+        failures[exc.code().name] += 1
+
+
+async def keda_tick(
+    stub: Any, refs: Sequence[pb.ScaledObjectRef], poll_too: bool, limit: int
+) -> collections.Counter[str]:
+    """Every trigger at one instant: the HPA sync (3 s deadline) and, every other tick, KEDA's poll too."""
+    failures: collections.Counter[str] = collections.Counter()
+    deadlines = (HPA_DEADLINE, POLL_DEADLINE) if poll_too else (HPA_DEADLINE,)
+    cycles = (keda_cycle(stub, scaled, deadline, failures) for scaled in refs for deadline in deadlines)
+    await gather_bounded(cycles, limit)
+    return failures
+
+
+class KedaDriver:
+    """KEDA's side of the call pattern in a process of its own, so the scaler under test keeps its core.
+
+    The benchmark process owns the scaler and its fake clock; it tells the driver when a tick happens and
+    waits for the driver's failure counts before moving the clock on.
+    """
+
+    def __init__(self, port: int, concurrency: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_drive, args=(child, port, concurrency), daemon=True)
+
+    def __enter__(self) -> KedaDriver:
+        self._process.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with contextlib.suppress(OSError):
+            self._conn.send(None)
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(5)
+
+    async def tick(self, metadatas: Sequence[dict[str, str]], poll_too: bool) -> collections.Counter[str]:
+        """One tick for these triggers; the metadata is sent each time so the driver holds no state."""
+        self._conn.send((list(metadatas), poll_too))
+        return await asyncio.to_thread(self._receive)
+
+    def _receive(self) -> collections.Counter[str]:
+        if not self._conn.poll(DRIVER_TIMEOUT):
+            raise TimeoutError(f"the KEDA driver did not finish a tick within {DRIVER_TIMEOUT:.0f} s")
+        answer: collections.Counter[str] = self._conn.recv()
+        return answer
+
+
+def _drive(conn: multiprocessing.connection.Connection, port: int, concurrency: int) -> None:
+    asyncio.run(_drive_ticks(conn, port, concurrency))
+
+
+async def _drive_ticks(conn: multiprocessing.connection.Connection, port: int, concurrency: int) -> None:
+    """The driver process's loop: one tick per message, until the benchmark sends None."""
+    async with stub_for(port) as stub:
+        while (message := await asyncio.to_thread(_next_message, conn)) is not None:
+            metadatas, poll_too = message
+            refs = [ref(metadata, f"so-{index}") for index, metadata in enumerate(metadatas)]
+            conn.send(await keda_tick(stub, refs, poll_too, concurrency))
+
+
+def _next_message(conn: multiprocessing.connection.Connection) -> Any:
+    """The next tick, or None when the benchmark is gone or silent for too long."""
+    if not conn.poll(DRIVER_TIMEOUT):
+        return None
+    try:
+        return conn.recv()
+    except EOFError:
+        return None
+
+
+# --- reporting --------------------------------------------------------------------------------------------
+
+
+def ratio(ours: float, theirs: float) -> str:
+    """ours/theirs, or n/a when there is nothing to compare against."""
+    return f"{ours / theirs:.3f}" if theirs else "n/a"
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Right-aligned columns, so ratios measured in one run read side by side."""
+    cells = [list(headers), *([str(value) for value in row] for row in rows)]
+    widths = [max(len(line[column]) for line in cells) for column in range(len(headers))]
+    lines = ["  ".join(value.rjust(width) for value, width in zip(line, widths, strict=True)) for line in cells]
+    print(f"\n{title}")
+    print(lines[0])
+    print("-" * len(lines[0]))
+    print("\n".join(lines[1:]), flush=True)

@@ -1,0 +1,116 @@
+"""The MetricHub's promises: values reused while fresh, one read per value however many ask, and one
+trigger's bad query never failing its neighbours in a batch."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from kedawatch import settings
+from kedawatch.aws import cloudwatch, errors
+from kedawatch.standins import aws
+from tests.scaler.conftest import running_scaler
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_value_is_reused_within_its_freshness_window(moto: aws.MotoServer, queue_url: str) -> None:
+    clock = FakeClock()
+    async with running_scaler(clock=clock) as scaler:
+        for _ in range(10):
+            await scaler.value({"queueURL": queue_url})
+            await scaler.active({"queueURL": queue_url})
+        clock.now += 4.9
+        await scaler.value({"queueURL": queue_url})
+        assert scaler.aws_calls("GetQueueAttributes") == 1
+        clock.now += 0.2
+        await scaler.value({"queueURL": queue_url})
+        assert scaler.aws_calls("GetQueueAttributes") == 2
+
+
+async def test_concurrent_askers_wait_for_one_in_flight_read(moto: aws.MotoServer, sqs: Any) -> None:
+    urls = [sqs.create_queue(QueueName=f"q{index}")["QueueUrl"] for index in range(3)]
+    async with running_scaler() as scaler:
+        asks = [scaler.value({"queueURL": urls[index % 3], "queueLength": str(index + 1)}) for index in range(300)]
+        await asyncio.gather(*asks)
+        assert scaler.aws_calls("GetQueueAttributes") == 3
+        assert scaler.metric("kedawatch_hub_reads_total", answer="miss") == 3
+
+
+def stubbed_cloudwatch() -> Any:
+    """moto accepts any expression: AWS's ValidationError and per-query errors come from botocore's Stubber."""
+    return boto3.client("cloudwatch", region_name="us-east-1")
+
+
+WINDOW = (
+    datetime.datetime(2026, 1, 1, 0, 0, tzinfo=datetime.UTC),
+    datetime.datetime(2026, 1, 1, 0, 5, tzinfo=datetime.UTC),
+)
+GOOD = cloudwatch.MetricQuery(60, namespace="App", metric_name="Good", dimensions=(("A", "b"),))
+BAD = cloudwatch.MetricQuery(60, expression="SUM(")
+
+
+def result(query_id: str, *values: float) -> dict[str, Any]:
+    stamps = [WINDOW[1] - datetime.timedelta(minutes=i + 1) for i in range(len(values))]
+    return {"Id": query_id, "Label": query_id, "StatusCode": "Complete", "Values": list(values), "Timestamps": stamps}
+
+
+def test_an_invalid_query_fails_only_its_own_trigger_via_stubber() -> None:
+    client = stubbed_cloudwatch()
+    with Stubber(client) as stub:
+        stub.add_client_error("get_metric_data", "ValidationError", "Invalid expression SUM(", 400)
+        stub.add_response("get_metric_data", {"MetricDataResults": [result("kw0", 3.0, 1.0)]})
+        stub.add_client_error("get_metric_data", "ValidationError", "Invalid expression SUM(", 400)
+        good, bad = cloudwatch.get_metric_data(client, [GOOD, BAD], *WINDOW)
+    assert good == (3.0, 1.0)
+    assert isinstance(bad, errors.AwsError) and bad.code == "ValidationError"
+
+
+def test_a_query_the_service_could_not_answer_fails_alone_via_stubber() -> None:
+    client = stubbed_cloudwatch()
+    failed = {"Id": "kw1", "StatusCode": "InternalError", "Messages": [{"Code": "InternalError", "Value": "try later"}]}
+    with Stubber(client) as stub:
+        stub.add_response("get_metric_data", {"MetricDataResults": [result("kw0", 5.0), failed]})
+        good, bad = cloudwatch.get_metric_data(client, [GOOD, GOOD], *WINDOW)
+    assert good == (5.0,)
+    assert isinstance(bad, errors.AwsError) and bad.failure is errors.Failure.UNAVAILABLE
+
+
+def test_pages_are_merged_newest_first_via_stubber() -> None:
+    client = stubbed_cloudwatch()
+    with Stubber(client) as stub:
+        stub.add_response("get_metric_data", {"MetricDataResults": [result("kw0", 2.0)], "NextToken": "more"})
+        later = result("kw0", 9.0)
+        later["Timestamps"] = [WINDOW[1]]
+        stub.add_response("get_metric_data", {"MetricDataResults": [later]})
+        (values,) = cloudwatch.get_metric_data(client, [GOOD], *WINDOW)
+    assert values == (9.0, 2.0)
+
+
+@pytest.mark.parametrize("count", [1, 499, 500, 501, 1200])
+async def test_cloudwatch_batches_hold_at_most_500_queries(moto: aws.MotoServer, count: int) -> None:
+    metadata = [
+        {
+            "namespace": "App",
+            "metricName": "M",
+            "dimensionName": "I",
+            "dimensionValue": str(i),
+            "targetMetricValue": "1",
+        }
+        for i in range(count)
+    ]
+    async with running_scaler(settings.HubSettings(gather_delay=3.0, rpc_timeout=10.0)) as scaler:
+        await asyncio.gather(*(scaler.value(m) for m in metadata))
+        assert scaler.aws_calls("GetMetricData") == -(-count // 500)
+        assert scaler.metric("kedawatch_cloudwatch_metrics_requested_total") == count
