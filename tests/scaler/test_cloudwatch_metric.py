@@ -7,11 +7,15 @@ import datetime
 import time
 from typing import Any
 
+import boto3
 import grpc
 import pytest
+from botocore.stub import Stubber
 
 from kedawatch import settings
-from kedawatch.scaler import reads
+from kedawatch.aws import cloudwatch as cloudwatch_api
+from kedawatch.scaler import reads, triggers
+from kedawatch.standins import aws
 from tests.scaler.conftest import Scaler, running_scaler
 
 PERIOD = 60
@@ -131,3 +135,52 @@ def test_query_window_follows_kedas_arithmetic(
 ) -> None:
     window = reads.query_window(now, period, offset, collection)
     assert (window[0].timestamp(), window[1].timestamp()) == (start, end)
+
+
+def test_request_carries_every_query_parameter_via_stubber() -> None:
+    """moto answers nothing for expressions and ignores units and accounts: check what AWS would be sent."""
+    client = boto3.client("cloudwatch", region_name="us-east-1")
+    metric = triggers.parse(trigger(metricUnit="Count", awsAccountId="210987654321", metricStat="p99"), None).read
+    expression = triggers.parse({**trigger(), "expression": "SELECT MAX(Backlog) FROM App"}, None).read
+    assert isinstance(metric, reads.MetricRead) and isinstance(expression, reads.MetricRead)
+    start, end = metric.window(1_000_000_000)
+    expected = {
+        "StartTime": start,
+        "EndTime": end,
+        "ScanBy": "TimestampDescending",
+        "MetricDataQueries": [
+            {
+                "Id": "kw0",
+                "ReturnData": True,
+                "AccountId": "210987654321",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "App",
+                        "MetricName": "Backlog",
+                        "Dimensions": [{"Name": "Service", "Value": "orders"}, {"Name": "Env", "Value": "prod"}],
+                    },
+                    "Period": PERIOD,
+                    "Stat": "p99",
+                    "Unit": "Count",
+                },
+            },
+            {"Id": "kw1", "ReturnData": True, "Expression": "SELECT MAX(Backlog) FROM App", "Period": PERIOD},
+        ],
+    }
+    with Stubber(client) as stub:
+        stub.add_response("get_metric_data", {"MetricDataResults": []}, expected)
+        assert cloudwatch_api.get_metric_data(client, [metric.query, expression.query], start, end) == [(), ()]
+
+
+async def test_aws_endpoint_sends_that_triggers_reads_elsewhere(
+    scaler: Scaler, cloudwatch: Any, moto: aws.MotoServer
+) -> None:
+    proxy = aws.CountingProxy(moto.url).start()
+    try:
+        put(cloudwatch, 64.0, ago=PERIOD * 2)
+        assert await scaler.value(trigger(awsEndpoint=proxy.url, metricStat="Sum")) == 64.0
+        assert proxy.calls["GetMetricData"] == 1
+        assert await scaler.value(trigger()) == 64.0
+        assert proxy.calls["GetMetricData"] == 1, "a trigger without awsEndpoint reads through the default endpoint"
+    finally:
+        proxy.stop()
