@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint protos benchmarks clean
+.PHONY: test demo lint protos crds benchmarks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ demo: $(STAMP)
 
 protos: $(STAMP)
 	$(BIN)/python protos/generate.py
+
+crds: $(STAMP)
+	$(BIN)/kedawatch crds --write helm/kedawatch/crds
 
 benchmarks: $(STAMP)
 	$(BIN)/python -m benchmarks.aws_calls

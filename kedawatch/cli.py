@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kedawatch {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     _scaler_parser(commands.add_parser("scaler", help="serve KEDA's external scaler protocol"))
+    crds = commands.add_parser("crds", help="print the CustomResourceDefinitions (or write one file each)")
+    crds.add_argument("--write", type=Path, metavar="DIR", help="write <plural>.<group>.yaml files into DIR")
+    crds.set_defaults(command=_run_crds)
     demo = commands.add_parser("demo", help="replay a scaling scenario locally on stand-ins (needs the demo extra)")
     demo.set_defaults(command=_run_demo)
     return parser
@@ -119,4 +122,16 @@ def _run_demo(args: argparse.Namespace) -> int:
         asyncio.run(demo.run())
     except KeyboardInterrupt:
         return 130
+    return 0
+
+
+def _run_crds(args: argparse.Namespace) -> int:
+    from kedawatch.operator.resources import crds
+
+    if args.write is None:
+        print("---\n".join(crds.render(definition) for definition in crds.DEFINITIONS), end="")
+        return 0
+    args.write.mkdir(parents=True, exist_ok=True)
+    for definition in crds.DEFINITIONS:
+        (args.write / f"{definition.name}.yaml").write_text(crds.render(definition))
     return 0

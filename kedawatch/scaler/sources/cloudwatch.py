@@ -12,14 +12,7 @@ from kedawatch.scaler.sources import base
 
 __all__ = ["CloudWatchMetric", "EmptyMetricData"]
 
-_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
-_EXTENDED = re.compile(r"^((p|tm|tc|ts|wm)(100|\d{1,2}(\.\d{1,10})?)|(TM|TC|TS|WM|PR)\([^()]{1,40}\)|IQM)$")
-_UNITS = (
-    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes",
-    "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second",
-    "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second",
-    "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None",
-)  # fmt: skip
+_EXTENDED = re.compile(cloudwatch.EXTENDED_STATISTIC)
 
 
 class EmptyMetricData(Exception):
@@ -27,9 +20,9 @@ class EmptyMetricData(Exception):
 
 
 def _statistic(value: str) -> str | None:
-    if value in _STATISTICS or _EXTENDED.match(value):
+    if value in cloudwatch.STATISTICS or _EXTENDED.match(value):
         return None
-    return f"must be one of {', '.join(_STATISTICS)} or a percentile/extended statistic such as p99"
+    return f"must be one of {', '.join(cloudwatch.STATISTICS)} or a percentile/extended statistic such as p99"
 
 
 def _period(value: int) -> str | None:
@@ -60,7 +53,7 @@ class CloudWatchMetric(base.AwsParams):
 
     collection_time: int = metadata.param("metricCollectionTime", default=300, check=metadata.positive)
     statistic: str = metadata.param("metricStat", default="Average", check=_statistic)
-    unit: str | None = metadata.param("metricUnit", default=None, check=metadata.one_of(*_UNITS))
+    unit: str | None = metadata.param("metricUnit", default=None, check=metadata.one_of(*cloudwatch.STANDARD_UNITS))
     period: int = metadata.param("metricStatPeriod", default=300, check=_period)
     end_offset: int = metadata.param("metricEndTimeOffset", default=0, check=metadata.not_negative)
     account_id: str | None = metadata.param("awsAccountId", default=None, check=_account)

@@ -1,0 +1,50 @@
+"""Fields every alarm kind shares: naming, region, deletion policy, actions and tags."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kedawatch.operator.resources.fields import Field, string_list
+
+__all__ = ["ACTIONS", "IDENTITY", "pascal"]
+
+REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$"
+
+IDENTITY = (
+    Field(
+        "alarmName",
+        {"type": "string", "minLength": 1, "maxLength": 255, "description": "Default: <cluster>/<namespace>/<name>."},
+        legacy=("AlarmName",),
+    ),
+    Field("region", {"type": "string", "pattern": REGION_PATTERN, "description": "Default: the operator's region."}),
+    Field(
+        "deletionPolicy",
+        {"type": "string", "enum": ["Delete", "Retain"], "default": "Delete"},
+        legacy=("DeletionPolicy",),
+    ),
+    Field("description", {"type": "string", "maxLength": 1024}, aws="AlarmDescription", legacy=("AlarmDescription",)),
+    Field(
+        "tags",
+        {"type": "object", "maxProperties": 50, "additionalProperties": {"type": "string", "maxLength": 256}},
+        legacy=("Tags",),
+    ),
+)
+
+ACTIONS = (
+    Field("actionsEnabled", {"type": "boolean"}, aws="ActionsEnabled", legacy=("ActionsEnabled",)),
+    Field("alarmActions", string_list(5), aws="AlarmActions", legacy=("AlarmActions",)),
+    Field("okActions", string_list(5), aws="OKActions", legacy=("OKActions", "OkActions")),
+    Field(
+        "insufficientDataActions", string_list(5), aws="InsufficientDataActions", legacy=("InsufficientDataActions",)
+    ),
+)
+
+
+def pascal(value: Any) -> Any:
+    """camelCase keys to AWS's PascalCase, all the way down (`metricStat.period` -> `MetricStat.Period`)."""
+    if isinstance(value, Mapping):
+        return {key[:1].upper() + key[1:]: pascal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [pascal(item) for item in value]
+    return value

@@ -1,0 +1,97 @@
+"""The building blocks of a kind's declaration, and the validation shared by every kind.
+
+A `Field` is one spec key: its OpenAPI schema and the PutMetricAlarm / PutCompositeAlarm parameter it
+becomes. A `Rule` is one cross-field constraint, written once as CEL for the CRD's
+`x-kubernetes-validations` and once as Python for the operator, which cannot rely on the API server
+(older clusters, loose legacy schemas); tests check that both agree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import jsonschema
+
+__all__ = ["Field", "Kind", "Rule", "string_list", "validate"]
+
+Spec = Mapping[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    key: str
+    schema: dict[str, Any]
+    aws: str | None = None
+    """The AWS API parameter this field becomes; None when it is the operator's own (region, policy)."""
+    to_aws: Callable[[Any], Any] | None = None
+    required: bool = False
+    legacy: tuple[str, ...] = ()
+    """Its PascalCase names in the reference controller's `cw.aws.com` manifests."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    cel: str
+    message: str
+    holds: Callable[[Spec], bool]
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """One kind's spec: its fields and rules, from which the schema and the validation both come."""
+
+    fields: Sequence[Field]
+    rules: Sequence[Rule]
+
+    def schema(self) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {field.key: field.schema for field in self.fields},
+            "required": [field.key for field in self.fields if field.required],
+            "x-kubernetes-validations": [{"rule": rule.cel, "message": rule.message} for rule in self.rules],
+        }
+
+    def aws_params(self, spec: Spec) -> dict[str, Any]:
+        """The spec's AWS parameters, leaving out what the spec leaves out."""
+        params = {}
+        for field in self.fields:
+            if field.aws and field.key in spec:
+                value = spec[field.key]
+                params[field.aws] = field.to_aws(value) if field.to_aws else value
+        return params
+
+
+def string_list(max_items: int, max_length: int = 1024) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "maxItems": max_items,
+        "items": {"type": "string", "minLength": 1, "maxLength": max_length},
+    }
+
+
+def validate(kind: Kind, spec: Spec) -> list[str]:
+    """Every problem with `spec`, each naming its field, as the API server would word it."""
+    problems = [_describe(error) for error in _validator(kind).iter_errors(spec)]
+    if not problems:
+        problems = [f"spec: {rule.message}" for rule in kind.rules if not rule.holds(spec)]
+    return sorted(problems)
+
+
+def _validator(kind: Kind) -> jsonschema.protocols.Validator:
+    return jsonschema.Draft7Validator(_plain(kind.schema()))
+
+
+def _plain(schema: Any) -> Any:
+    """The schema without Kubernetes' own keywords, which jsonschema does not know."""
+    if isinstance(schema, dict):
+        return {key: _plain(value) for key, value in schema.items() if not key.startswith("x-kubernetes-")}
+    if isinstance(schema, list):
+        return [_plain(item) for item in schema]
+    return schema
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    path = ".".join(["spec", *(str(part) for part in error.absolute_path)])
+    return f"{path}: {error.message}"

@@ -1,0 +1,202 @@
+"""`CloudWatchMetricAlarm`: every PutMetricAlarm parameter, in camelCase."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kedawatch.aws import cloudwatch
+from kedawatch.operator.resources import common
+from kedawatch.operator.resources.fields import Field, Kind, Rule, Spec
+
+__all__ = ["BAND_OPERATORS", "METRIC_ALARM"]
+
+OPERATORS = (
+    "GreaterThanOrEqualToThreshold",
+    "GreaterThanThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
+)
+BAND_OPERATORS = (
+    "LessThanLowerOrGreaterThanUpperThreshold",
+    "LessThanLowerThreshold",
+    "GreaterThanUpperThreshold",
+)
+QUERY_ID = r"^[a-z][a-zA-Z0-9_]*$"
+
+_DIMENSIONS: dict[str, Any] = {
+    "type": "array",
+    "maxItems": 30,
+    "items": {
+        "type": "object",
+        "required": ["name", "value"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 255},
+            "value": {"type": "string", "minLength": 1, "maxLength": 1024},
+        },
+    },
+}
+_STATISTIC: dict[str, Any] = {"type": "string", "enum": list(cloudwatch.STATISTICS)}
+_EXTENDED_STATISTIC: dict[str, Any] = {"type": "string", "pattern": cloudwatch.EXTENDED_STATISTIC}
+_UNIT: dict[str, Any] = {"type": "string", "enum": list(cloudwatch.STANDARD_UNITS)}
+_NAME: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 255}
+_QUERIES: dict[str, Any] = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": 20,
+    "items": {
+        "type": "object",
+        "required": ["id"],
+        "properties": {
+            "id": {"type": "string", "pattern": QUERY_ID, "maxLength": 255},
+            "expression": {"type": "string", "minLength": 1, "maxLength": 2048},
+            "label": {"type": "string", "maxLength": 1024},
+            "returnData": {"type": "boolean"},
+            "period": {"type": "integer", "minimum": 1},
+            "accountId": {"type": "string", "pattern": r"^\d{12}$"},
+            "metricStat": {
+                "type": "object",
+                "required": ["metric", "period", "stat"],
+                "properties": {
+                    "metric": {
+                        "type": "object",
+                        "required": ["namespace", "metricName"],
+                        "properties": {"namespace": _NAME, "metricName": _NAME, "dimensions": _DIMENSIONS},
+                    },
+                    "period": {"type": "integer", "minimum": 1},
+                    "stat": {"type": "string", "minLength": 1},
+                    "unit": _UNIT,
+                },
+            },
+        },
+    },
+}
+
+
+def _period_ok(period: int) -> bool:
+    return period in (10, 20, 30) or period % 60 == 0
+
+
+def _returns_data(query: Spec) -> bool:
+    return bool(query.get("returnData", True))
+
+
+RULES = (
+    Rule(
+        "has(self.metricName) != has(self.metrics)",
+        "exactly one of metricName (a single metric) or metrics (metric math) must be set",
+        lambda s: ("metricName" in s) != ("metrics" in s),
+    ),
+    Rule(
+        "has(self.metrics) || (has(self.namespace) && has(self.period)"
+        " && (has(self.statistic) || has(self.extendedStatistic)))",
+        "a single-metric alarm needs namespace, period and statistic or extendedStatistic",
+        lambda s: (
+            "metrics" in s or ("namespace" in s and "period" in s and ("statistic" in s or "extendedStatistic" in s))
+        ),
+    ),
+    Rule(
+        "!(has(self.statistic) && has(self.extendedStatistic))",
+        "statistic and extendedStatistic are mutually exclusive",
+        lambda s: not ("statistic" in s and "extendedStatistic" in s),
+    ),
+    Rule(
+        "!has(self.metrics) || !(has(self.namespace) || has(self.dimensions) || has(self.statistic)"
+        " || has(self.extendedStatistic) || has(self.period) || has(self.unit))",
+        "with metrics, namespace, dimensions, statistic, extendedStatistic, period and unit belong in metrics",
+        lambda s: (
+            "metrics" not in s
+            or not any(k in s for k in ("namespace", "dimensions", "statistic", "extendedStatistic", "period", "unit"))
+        ),
+    ),
+    Rule(
+        "!has(self.period) || self.period == 10 || self.period == 20 || self.period == 30 || self.period % 60 == 0",
+        "period must be 10, 20, 30 or a multiple of 60",
+        lambda s: "period" not in s or _period_ok(s["period"]),
+    ),
+    Rule(
+        "!has(self.datapointsToAlarm) || self.datapointsToAlarm <= self.evaluationPeriods",
+        "datapointsToAlarm must not exceed evaluationPeriods",
+        lambda s: "datapointsToAlarm" not in s or s["datapointsToAlarm"] <= s["evaluationPeriods"],
+    ),
+    Rule(
+        "has(self.threshold) != has(self.thresholdMetricId)",
+        "exactly one of threshold or thresholdMetricId must be set",
+        lambda s: ("threshold" in s) != ("thresholdMetricId" in s),
+    ),
+    Rule(
+        "has(self.thresholdMetricId) == (self.comparisonOperator in "
+        + str(list(BAND_OPERATORS)).replace("'", '"')
+        + ")",
+        "thresholdMetricId (an anomaly band) goes with the LessThanLower/GreaterThanUpper operators, and they with it",
+        lambda s: ("thresholdMetricId" in s) == (s["comparisonOperator"] in BAND_OPERATORS),
+    ),
+    Rule(
+        "!has(self.metrics) || self.metrics.filter(m, !has(m.returnData) || m.returnData).size() == 1",
+        "exactly one query in metrics must have returnData true (omitted counts as true)",
+        lambda s: "metrics" not in s or sum(_returns_data(q) for q in s["metrics"]) == 1,
+    ),
+    Rule(
+        "!has(self.metrics) || self.metrics.all(m, has(m.expression) != has(m.metricStat))",
+        "each query in metrics needs exactly one of expression or metricStat",
+        lambda s: "metrics" not in s or all(("expression" in q) != ("metricStat" in q) for q in s["metrics"]),
+    ),
+    Rule(
+        "!has(self.metrics) || self.metrics.all(m, !has(m.metricStat) || m.metricStat.period == 10"
+        " || m.metricStat.period == 20 || m.metricStat.period == 30 || m.metricStat.period % 60 == 0)",
+        "metrics[].metricStat.period must be 10, 20, 30 or a multiple of 60",
+        lambda s: (
+            "metrics" not in s or all(_period_ok(q["metricStat"]["period"]) for q in s["metrics"] if "metricStat" in q)
+        ),
+    ),
+)
+
+
+def _dimensions(value: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [{"Name": d["name"], "Value": d["value"]} for d in value]
+
+
+FIELDS = (
+    *common.IDENTITY,
+    Field("namespace", _NAME, aws="Namespace", legacy=("CloudwatchMetricNamespace", "Namespace")),
+    Field("metricName", _NAME, aws="MetricName", legacy=("MetricName",)),
+    Field("dimensions", _DIMENSIONS, aws="Dimensions", to_aws=_dimensions, legacy=("Dimensions",)),
+    Field("statistic", _STATISTIC, aws="Statistic", legacy=("Statistic",)),
+    Field("extendedStatistic", _EXTENDED_STATISTIC, aws="ExtendedStatistic", legacy=("ExtendedStatistic",)),
+    Field("unit", _UNIT, aws="Unit", legacy=("Unit",)),
+    Field("period", {"type": "integer", "minimum": 1}, aws="Period", legacy=("Period",)),
+    Field("metrics", _QUERIES, aws="Metrics", to_aws=common.pascal, legacy=("Metrics",)),
+    Field("threshold", {"type": "number"}, aws="Threshold", legacy=("Threshold",)),
+    Field("thresholdMetricId", _NAME, aws="ThresholdMetricId", legacy=("ThresholdMetricId",)),
+    Field(
+        "comparisonOperator",
+        {"type": "string", "enum": [*OPERATORS, *BAND_OPERATORS]},
+        aws="ComparisonOperator",
+        required=True,
+        legacy=("ComparisonOperator",),
+    ),
+    Field(
+        "evaluationPeriods",
+        {"type": "integer", "minimum": 1},
+        aws="EvaluationPeriods",
+        required=True,
+        legacy=("EvaluationPeriods",),
+    ),
+    Field(
+        "datapointsToAlarm", {"type": "integer", "minimum": 1}, aws="DatapointsToAlarm", legacy=("DatapointsToAlarm",)
+    ),
+    Field(
+        "treatMissingData",
+        {"type": "string", "enum": ["breaching", "notBreaching", "ignore", "missing"]},
+        aws="TreatMissingData",
+        legacy=("TreatMissingData",),
+    ),
+    Field(
+        "evaluateLowSampleCountPercentile",
+        {"type": "string", "enum": ["evaluate", "ignore"]},
+        aws="EvaluateLowSampleCountPercentile",
+        legacy=("EvaluateLowSampleCountPercentile",),
+    ),
+    *common.ACTIONS,
+)
+
+METRIC_ALARM = Kind(FIELDS, RULES)
