@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import celpy
+from celpy import adapter
 import pytest
 import yaml
 
@@ -15,7 +16,7 @@ from kedawatch.operator.resources.composite_alarm import COMPOSITE_ALARM
 from kedawatch.operator.resources.metric_alarm import METRIC_ALARM
 
 ROOT = Path(__file__).resolve().parents[2]
-SINGLE = {
+SINGLE: dict[str, Any] = {
     "namespace": "ContainerInsights",
     "metricName": "service_number_of_running_pods",
     "dimensions": [{"name": "Service", "value": "otlp-consumer"}],
@@ -25,7 +26,7 @@ SINGLE = {
     "threshold": 8,
     "comparisonOperator": "GreaterThanThreshold",
 }
-MATH = {
+MATH: dict[str, Any] = {
     "metrics": [
         {
             "id": "m1",
@@ -44,7 +45,7 @@ MATH = {
     "threshold": 5,
     "comparisonOperator": "GreaterThanThreshold",
 }
-BAND = {
+BAND: dict[str, Any] = {
     "metrics": [
         {
             "id": "m1",
@@ -144,7 +145,7 @@ def assert_rules_agree(kind: fields.Kind, spec: dict[str, Any], refusal: str | N
     refused_by_cel = [
         rule.message
         for rule in kind.rules
-        if not env.program(env.compile(rule.cel)).evaluate({"self": celpy.json_to_cel(spec)})
+        if not env.program(env.compile(rule.cel)).evaluate({"self": adapter.json_to_cel(spec)})
     ]
     problems = fields.validate(kind, spec)
     assert [f"spec: {message}" for message in refused_by_cel] == problems
