@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kedawatch {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     _scaler_parser(commands.add_parser("scaler", help="serve KEDA's external scaler protocol"))
+    _operator_parser(commands.add_parser("operator", help="run the alarm operator (kopf)"))
     crds = commands.add_parser("crds", help="print the CustomResourceDefinitions (or write one file each)")
     crds.add_argument("--write", type=Path, metavar="DIR", help="write <plural>.<group>.yaml files into DIR")
     crds.set_defaults(command=_run_crds)
@@ -87,6 +88,42 @@ def _scaler_parser(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     _add_logging(parser)
     parser.set_defaults(command=_run_scaler)
+
+
+def _operator_parser(parser: argparse.ArgumentParser) -> None:
+    defaults = settings.OperatorSettings()
+    _flag(parser, "--cluster-name", default=defaults.cluster_name, help="names and tags this cluster's alarms")
+    _flag(parser, "--region", default=None, help="region of alarms that name none (else AWS_REGION)")
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("-n", "--namespace", action="append", default=[], help="a namespace to watch (repeatable)")
+    scope.add_argument("-A", "--all-namespaces", action="store_true", help="watch every namespace (the default)")
+    _flag(parser, "--standalone", default=False, action="store_true", help="no peering, even with --peering")
+    _flag(parser, "--peering", default=None, help="kopf peering name for HA: one active replica")
+    _flag(parser, "--liveness", default=None, help="liveness endpoint, e.g. http://0.0.0.0:8081/healthz")
+    _flag(parser, "--state-interval", default=defaults.state_interval, type=float, help="seconds between state copies")
+    _flag(parser, "--drift-interval", default=defaults.drift_interval, type=float, help="seconds between drift checks")
+    _flag(parser, "--write-rate", default=defaults.write_rate, type=float, help="alarm writes per second at most")
+    _add_logging(parser)
+    parser.set_defaults(command=_run_operator)
+
+
+def _run_operator(args: argparse.Namespace) -> int:
+    from kedawatch.operator import run
+
+    operator_settings = settings.OperatorSettings(
+        cluster_name=args.cluster_name,
+        region=args.region,
+        namespaces=tuple(args.namespace),
+        state_interval=args.state_interval,
+        drift_interval=args.drift_interval,
+        write_rate=args.write_rate,
+        liveness=args.liveness,
+        peering=None if args.standalone else args.peering,
+        logs=settings.LogSettings(level=args.log_level, json=args.log_json),
+    )
+    logs.configure(operator_settings.logs)
+    asyncio.run(run.run(operator_settings))
+    return 0
 
 
 def _run_scaler(args: argparse.Namespace) -> int:

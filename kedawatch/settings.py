@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-__all__ = ["AwsSettings", "HubSettings", "LogSettings", "ScalerSettings", "ServerSettings"]
+__all__ = ["AwsSettings", "HubSettings", "LogSettings", "OperatorSettings", "ScalerSettings", "ServerSettings"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,5 +72,27 @@ class LogSettings:
 class ScalerSettings:
     server: ServerSettings = dataclasses.field(default_factory=ServerSettings)
     hub: HubSettings = dataclasses.field(default_factory=HubSettings)
+    aws: AwsSettings = dataclasses.field(default_factory=AwsSettings)
+    logs: LogSettings = dataclasses.field(default_factory=LogSettings)
+
+
+@dataclasses.dataclass(frozen=True)
+class OperatorSettings:
+    cluster_name: str = "kubernetes"
+    """Names alarms (`<cluster>/<namespace>/<name>`) and marks them as this cluster's in their tags."""
+    region: str | None = None
+    """The region of alarms that name none. Falls back to AWS_REGION."""
+    namespaces: tuple[str, ...] = ()
+    """Namespaces to watch; none means all."""
+    state_interval: float = 60.0
+    """Seconds between copies of each alarm's state into its status (one batched read for all alarms)."""
+    drift_interval: float = 300.0
+    """Seconds between checks that AWS still holds each alarm as declared, repairing any drift."""
+    write_rate: float = 3.0
+    """Alarm writes per second at most: PutMetricAlarm's default quota, so bulk creation never throttles."""
+    liveness: str | None = None
+    """kopf's liveness endpoint, e.g. http://0.0.0.0:8081/healthz."""
+    peering: str | None = None
+    """A kopf peering name for high availability (one active replica); None runs standalone."""
     aws: AwsSettings = dataclasses.field(default_factory=AwsSettings)
     logs: LogSettings = dataclasses.field(default_factory=LogSettings)

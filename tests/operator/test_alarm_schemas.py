@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import celpy
-from celpy import adapter
 import pytest
 import yaml
+from celpy import adapter
 
 from kedawatch.operator.resources import crds, fields, legacy
 from kedawatch.operator.resources.composite_alarm import COMPOSITE_ALARM

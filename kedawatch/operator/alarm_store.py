@@ -1,0 +1,105 @@
+"""The operator's access to CloudWatch alarms: paced writes, and batched sweeps for the periodic resync.
+
+A sweep reads every tracked alarm of a region at once: ceil(alarms / 100) DescribeAlarms and
+ceil(alarms / 100) tagging pages, shared by every object's timer that asks within the sweep's age.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from kedawatch.aws import alarms, clients, identities
+from kedawatch.operator import ownership, pacing
+
+__all__ = ["AlarmStore", "Sighting"]
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class Sighting:
+    """What a sweep saw of one alarm: its description and tags, or None for both when it does not exist."""
+
+    description: dict[str, Any] | None
+    tags: dict[str, str] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Sweep:
+    at: float
+    names: frozenset[str]
+    """The names asked for: a name tracked since then is not known to be absent."""
+    descriptions: dict[str, dict[str, Any]]
+    tags: dict[str, dict[str, str]]
+
+
+class AlarmStore:
+    def __init__(self, aws: clients.AwsClients, limiter: pacing.WriteLimiter, cluster: str) -> None:
+        self._aws = aws
+        self._limiter = limiter
+        self._cluster = cluster
+        self._tracked: dict[str, set[str]] = {}
+        self._sweeps: dict[str, _Sweep] = {}
+        self._sweeping: dict[str, asyncio.Task[_Sweep]] = {}
+
+    async def describe(self, region: str, name: str) -> dict[str, Any] | None:
+        return (await self._read(region, alarms.describe, [name])).get(name)
+
+    async def tags(self, region: str, arn: str) -> dict[str, str]:
+        return await self._read(region, alarms.tags_of, arn)
+
+    async def put(self, region: str, composite: bool, params: Mapping[str, Any]) -> None:
+        await self._write(region, alarms.put_composite_alarm if composite else alarms.put_metric_alarm, params)
+
+    async def delete(self, region: str, name: str) -> None:
+        await self._write(region, alarms.delete, [name])
+
+    async def set_tags(self, region: str, arn: str, current: Mapping[str, str], desired: Mapping[str, str]) -> None:
+        if dict(current) != dict(desired):
+            await self._write(region, alarms.set_tags, arn, current, desired)
+
+    def track(self, region: str, name: str) -> None:
+        self._tracked.setdefault(region, set()).add(name)
+
+    def untrack(self, region: str, name: str) -> None:
+        self._tracked.get(region, set()).discard(name)
+
+    async def sighting(self, region: str, name: str, max_age: float) -> Sighting:
+        """The alarm as the region's latest sweep saw it; sweeps again when that is older than `max_age`."""
+        self.track(region, name)
+        sweep = self._sweeps.get(region)
+        if sweep is None or name not in sweep.names or time.monotonic() - sweep.at > max_age:
+            sweep = await self._sweep(region)
+        description = sweep.descriptions.get(name)
+        if description is None:
+            return Sighting(None, None)
+        return Sighting(description, sweep.tags.get(description.get("AlarmArn", ""), {}))
+
+    async def _sweep(self, region: str) -> _Sweep:
+        """One sweep per region at a time; concurrent askers share it."""
+        task = self._sweeping.get(region)
+        if task is None:
+            task = self._sweeping[region] = asyncio.get_running_loop().create_task(self._sweep_now(region))
+            task.add_done_callback(lambda _: self._sweeping.pop(region, None))
+        return await asyncio.shield(task)
+
+    async def _sweep_now(self, region: str) -> _Sweep:
+        started = time.monotonic()
+        names = frozenset(self._tracked.get(region, set()))
+        descriptions = await self._read(region, alarms.describe, sorted(names))
+        tagging = self._aws.client("resourcegroupstaggingapi", identities.AwsIdentity(region))
+        tags = await asyncio.to_thread(alarms.tags_by_arn, tagging, ownership.CLUSTER_TAG, self._cluster)
+        sweep = self._sweeps[region] = _Sweep(started, names, descriptions, tags)
+        return sweep
+
+    async def _read(self, region: str, call: Callable[..., T], *args: Any) -> T:
+        client = self._aws.client("cloudwatch", identities.AwsIdentity(region))
+        return await asyncio.to_thread(call, client, *args)
+
+    async def _write(self, region: str, call: Callable[..., Any], *args: Any) -> None:
+        await self._limiter.acquire()
+        await self._read(region, call, *args)

@@ -1,0 +1,90 @@
+"""kopf's routing table: each handler unpacks kopf's arguments and calls one reconciler.
+
+Handlers are registered on a registry built per operator (not at import), with the context they need
+closed over, so several operators can run in one process (tests) and nothing reads a global.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from kedawatch.operator.reconcilers import alarms
+from kedawatch.operator.resources import crds
+
+__all__ = ["build_registry"]
+
+BACKOFF_CAP = 120.0
+
+
+def build_registry(ctx: alarms.Context) -> kopf.OperatorRegistry:
+    registry = kopf.OperatorRegistry()
+    for definition in crds.DEFINITIONS:
+        _register_alarm_kind(registry, definition, ctx)
+    return registry
+
+
+def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Definition, ctx: alarms.Context) -> None:
+    resource = (definition.group, definition.version, definition.plural)
+    prefix = definition.name
+
+    @kopf.on.resume(*resource, id=f"{prefix}/resume", registry=registry)
+    @kopf.on.create(*resource, id=f"{prefix}/create", registry=registry)
+    @kopf.on.update(*resource, id=f"{prefix}/update", registry=registry)
+    async def reconcile_alarm(retry: int, patch: kopf.Patch, **kwargs: Any) -> None:
+        with _retrying(retry):
+            patch.status.update(await alarms.reconcile_alarm(_alarm_object(definition, kwargs), ctx))
+
+    @kopf.on.delete(*resource, id=f"{prefix}/delete", registry=registry)
+    async def delete_alarm(retry: int, **kwargs: Any) -> None:
+        with _retrying(retry):
+            await alarms.delete_alarm(_alarm_object(definition, kwargs), ctx)
+
+    @kopf.timer(*resource, id=f"{prefix}/state", interval=ctx.settings.state_interval, registry=registry)
+    async def mirror_alarm_state(body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
+        status, changed = await alarms.observe_alarm(_alarm_object(definition, {"body": body, **kwargs}), ctx)
+        patch.status.update(status)
+        if changed == "ALARM":
+            kopf.warn(body, reason="AlarmState", message=f"alarm {status.get('alarmArn')} is in ALARM")
+        elif changed:
+            kopf.info(body, reason="AlarmState", message=f"alarm {status.get('alarmArn')} is {changed}")
+
+    @kopf.timer(
+        *resource,
+        id=f"{prefix}/drift",
+        interval=ctx.settings.drift_interval,
+        initial_delay=ctx.settings.drift_interval,
+        registry=registry,
+    )
+    async def repair_alarm_drift(patch: kopf.Patch, **kwargs: Any) -> None:
+        patch.status.update(await alarms.reconcile_alarm(_alarm_object(definition, kwargs), ctx, cached=True))
+
+
+def _alarm_object(definition: crds.Definition, kwargs: dict[str, Any]) -> alarms.AlarmObject:
+    body = kwargs["body"]
+    meta = body.get("metadata", {})
+    return alarms.AlarmObject(
+        definition=definition,
+        namespace=meta.get("namespace", ""),
+        name=meta.get("name", ""),
+        uid=meta.get("uid", ""),
+        generation=meta.get("generation"),
+        spec=dict(body.get("spec", {})),
+        status=dict(body.get("status", {})),
+        annotations=dict(meta.get("annotations", {})),
+    )
+
+
+class _retrying:
+    """Turns a reconciler's `Retry` into kopf's TemporaryError with an exponential, capped delay."""
+
+    def __init__(self, retry: int) -> None:
+        self._delay = min(BACKOFF_CAP, 2.0 ** min(retry, 10))
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, alarms.Retry):
+            raise kopf.TemporaryError(str(exc), delay=self._delay) from exc

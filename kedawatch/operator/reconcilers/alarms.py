@@ -1,0 +1,228 @@
+"""Reconcile CloudWatch metric and composite alarms: create or update only on difference, adopt or refuse
+foreign alarms, follow renames, mirror state, repair drift, delete on request."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from kedawatch import settings
+from kedawatch.aws import errors
+from kedawatch.operator import alarm_store, conditions, ownership
+from kedawatch.operator.resources import crds, fields, legacy
+from kedawatch.operator.resources.composite_alarm import COMPOSITE_ALARM
+
+__all__ = ["AlarmObject", "Context", "Retry", "delete_alarm", "observe_alarm", "reconcile_alarm"]
+
+logger = logging.getLogger(__name__)
+
+_DEFAULTS: dict[str, Any] = {
+    "ActionsEnabled": True,
+    "AlarmActions": [],
+    "OKActions": [],
+    "InsufficientDataActions": [],
+    "AlarmDescription": "",
+    "Dimensions": [],
+    "Metrics": [],
+    "TreatMissingData": "missing",
+}
+_TRANSIENT = {errors.Failure.THROTTLED, errors.Failure.UNAVAILABLE, errors.Failure.INTERNAL}
+
+
+class Retry(Exception):
+    """AWS failed in a way that may pass: try again later."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    settings: settings.OperatorSettings
+    store: alarm_store.AlarmStore
+    default_region: str
+
+
+@dataclasses.dataclass(frozen=True)
+class AlarmObject:
+    """What the reconciler needs of a Kubernetes object, whichever kind it is."""
+
+    definition: crds.Definition
+    namespace: str
+    name: str
+    uid: str
+    generation: int | None
+    spec: Mapping[str, Any]
+    status: Mapping[str, Any]
+    annotations: Mapping[str, str]
+
+    def owner(self, cluster: str) -> ownership.Owner:
+        return ownership.Owner(cluster, self.definition.kind, self.namespace, self.name, self.uid)
+
+    @property
+    def composite(self) -> bool:
+        return self.definition.spec is COMPOSITE_ALARM
+
+
+@dataclasses.dataclass(frozen=True)
+class _Desired:
+    name: str
+    region: str
+    params: dict[str, Any]
+    tags: dict[str, str]
+    retain: bool
+
+
+async def reconcile_alarm(obj: AlarmObject, ctx: Context, *, cached: bool = False) -> dict[str, Any]:
+    """Make the alarm match `obj` and return the status patch. `cached` reads from the latest sweep."""
+    desired, problems = _desired(obj, ctx)
+    if desired is None:
+        return _status(obj, False, "InvalidSpec", "; ".join(problems))
+    try:
+        await _follow_rename(obj, ctx, desired)
+        return await _converge(obj, ctx, desired, cached)
+    except errors.AwsError as exc:
+        return _failed(obj, exc, desired)
+
+
+async def observe_alarm(obj: AlarmObject, ctx: Context) -> tuple[dict[str, Any], str | None]:
+    """The alarm's state for the status, from the region's sweep; and the new state if it changed."""
+    name, region = obj.status.get("alarmName"), obj.status.get("region")
+    if not name or not region:
+        return {}, None
+    try:
+        sighting = await ctx.store.sighting(region, name, ctx.settings.state_interval * 0.9)
+    except errors.AwsError as exc:
+        _retry_if_transient(exc)
+        return {}, None
+    if sighting.description is None:
+        return {"state": "", "stateReason": "the alarm does not exist in CloudWatch"}, None
+    patch = _state_of(sighting.description)
+    changed = patch["state"] if patch["state"] != obj.status.get("state") else None
+    return patch, changed
+
+
+async def delete_alarm(obj: AlarmObject, ctx: Context) -> None:
+    """Delete the alarm unless `deletionPolicy: Retain`; an alarm already gone, or not ours, is left be."""
+    name, region = obj.status.get("alarmName"), obj.status.get("region")
+    if not name or not region or obj.spec.get("deletionPolicy") == "Retain":
+        return
+    try:
+        await _delete_if_ours(obj, ctx, name, region)
+    except errors.AwsError as exc:
+        _retry_if_transient(exc)
+        raise Retry(f"cannot delete alarm {name}: {exc}") from exc
+    ctx.store.untrack(region, name)
+
+
+def _desired(obj: AlarmObject, ctx: Context) -> tuple[_Desired | None, list[str]]:
+    kind = obj.definition.spec
+    spec: Mapping[str, Any] = obj.spec
+    problems: list[str] = []
+    if obj.definition.legacy:
+        spec, problems = legacy.to_native(kind, obj.spec)
+    problems += fields.validate(kind, spec)
+    if problems:
+        return None, problems
+    name = spec.get("alarmName") or ownership.default_alarm_name(ctx.settings.cluster_name, obj.namespace, obj.name)
+    params = {"AlarmName": name, **kind.aws_params(spec)}
+    tags = {**spec.get("tags", {}), **obj.owner(ctx.settings.cluster_name).tags()}
+    region = spec.get("region") or ctx.default_region
+    return _Desired(name, region, params, tags, spec.get("deletionPolicy") == "Retain"), []
+
+
+async def _follow_rename(obj: AlarmObject, ctx: Context, desired: _Desired) -> None:
+    """A new alarmName or region leaves the old alarm behind: delete it (if ours, unless retained)."""
+    old_name, old_region = obj.status.get("alarmName"), obj.status.get("region")
+    if old_name and old_region and (old_name, old_region) != (desired.name, desired.region) and not desired.retain:
+        await _delete_if_ours(obj, ctx, old_name, old_region)
+        ctx.store.untrack(old_region, old_name)
+
+
+async def _converge(obj: AlarmObject, ctx: Context, desired: _Desired, cached: bool) -> dict[str, Any]:
+    store, region = ctx.store, desired.region
+    store.track(region, desired.name)
+    if cached:
+        sighting = await store.sighting(region, desired.name, ctx.settings.drift_interval * 0.9)
+        current, tags = sighting.description, sighting.tags
+    else:
+        current = await store.describe(region, desired.name)
+        tags = await store.tags(region, current["AlarmArn"]) if current else None
+    owner = obj.owner(ctx.settings.cluster_name)
+    adopting = obj.annotations.get(ownership.ADOPT_ANNOTATION) == "true"
+    if current is not None and not owner.owns(tags or {}) and not adopting:
+        message = (
+            f"alarm {desired.name} exists in {region} and is not this object's;"
+            f" annotate {ownership.ADOPT_ANNOTATION}=true to adopt it"
+        )
+        return _status(obj, False, "Conflict", message, desired)
+    if current is None:
+        await store.put(region, obj.composite, {**desired.params, "Tags": _tag_list(desired.tags)})
+        current = await store.describe(region, desired.name) or {}
+    else:
+        if _comparable(current, desired.params) != _comparable(desired.params, desired.params):
+            await store.put(region, obj.composite, desired.params)
+        await store.set_tags(region, current["AlarmArn"], tags or {}, desired.tags)
+    return {**_status(obj, True, "Synced", "the alarm matches the spec", desired), **_state_of(current)}
+
+
+async def _delete_if_ours(obj: AlarmObject, ctx: Context, name: str, region: str) -> None:
+    current = await ctx.store.describe(region, name)
+    if current is None:
+        return
+    tags = await ctx.store.tags(region, current["AlarmArn"])
+    if obj.owner(ctx.settings.cluster_name).owns(tags) or obj.annotations.get(ownership.ADOPT_ANNOTATION) == "true":
+        await ctx.store.delete(region, name)
+    else:
+        logger.warning("alarm %s in %s is not %s/%s's: left in place", name, region, obj.namespace, obj.name)
+
+
+def _comparable(alarm: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of an alarm that PutMetricAlarm/PutCompositeAlarm set, with AWS's defaults filled in."""
+    keys = set(desired) | set(_DEFAULTS)
+    comparable = {key: alarm.get(key, _DEFAULTS.get(key)) for key in keys if key != "Tags"}
+    if "Threshold" in comparable and comparable["Threshold"] is not None:
+        comparable["Threshold"] = float(comparable["Threshold"])
+    if comparable.get("Metrics"):
+        comparable["Metrics"] = [{"ReturnData": True, **query} for query in comparable["Metrics"]]
+    return comparable
+
+
+def _state_of(description: Mapping[str, Any]) -> dict[str, Any]:
+    updated = description.get("StateUpdatedTimestamp")
+    if isinstance(updated, datetime.datetime):
+        updated = updated.isoformat()
+    return {
+        "alarmArn": description.get("AlarmArn", ""),
+        "state": description.get("StateValue", ""),
+        "stateReason": description.get("StateReason", ""),
+        "stateUpdatedAt": str(updated or ""),
+    }
+
+
+def _status(obj: AlarmObject, ok: bool, reason: str, message: str, desired: _Desired | None = None) -> dict[str, Any]:
+    status: dict[str, Any] = {
+        "observedGeneration": obj.generation,
+        "conditions": conditions.condition(
+            "Synced", ok, reason, message, obj.generation, obj.status.get("conditions", [])
+        ),
+    }
+    if desired is not None:
+        status.update(alarmName=desired.name, region=desired.region)
+    return status
+
+
+def _failed(obj: AlarmObject, exc: errors.AwsError, desired: _Desired) -> dict[str, Any]:
+    """Transient failures are retried; the rest wait in a condition until the spec changes."""
+    _retry_if_transient(exc)
+    reason = "AccessDenied" if exc.failure is errors.Failure.DENIED else "AwsRejected"
+    return _status(obj, False, reason, f"AWS {exc.failure.value}: {exc}", desired)
+
+
+def _retry_if_transient(exc: errors.AwsError) -> None:
+    if exc.failure in _TRANSIENT:
+        raise Retry(f"AWS {exc.failure.value}: {exc}") from exc
+
+
+def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]

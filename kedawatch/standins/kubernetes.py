@@ -1,0 +1,410 @@
+"""A Kubernetes API on loopback for the operator's tests and the demo: kmock's emulator plus real metadata bookkeeping.
+
+kmock stores objects, serves discovery, lists and watches, and runs deletion with finalizers. It leaves out what
+kopf relies on: `resourceVersion`, `uid`, `creationTimestamp`, `generation`, the URL's namespace on create,
+201/404/409/422 Status answers, JSON patches with the `test` op, and the `status` subresource.
+`KubernetesApi` adds those; `ApiServer` runs it over HTTP in its own thread and writes a kubeconfig for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import copy
+import datetime
+import pathlib
+import secrets
+import threading
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from types import TracebackType
+from typing import Any, Final
+
+import aiohttp.test_utils
+import aiohttp.web
+import attrs
+import jsonpatch
+import kmock
+import kopf
+import yaml
+from kmock._internal import rendering  # kmock does not export Response, the only way to answer 201
+
+__all__ = ["ApiServer", "KubernetesApi", "connection_info", "write_kubeconfig"]
+
+Body = dict[str, Any]
+
+CRDS: Final = kmock.resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+CRD_VERBS: Final = frozenset({"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"})
+STOP_TIMEOUT: Final = 0.5
+"""Seconds that stopping the server waits for open requests (watches never end on their own) before cancelling."""
+
+_MUTATIONS: Final = frozenset({kmock.action.CREATE, kmock.action.UPDATE, kmock.action.DELETE})
+_SERVER_OWNED: Final = ("name", "namespace", "uid", "creationTimestamp", "generation", "deletionTimestamp")
+_NAME_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"  # the API server's own, free of vowels and look-alikes
+
+
+@attrs.define(kw_only=True)
+class KubernetesApi(kmock.KubernetesEmulator):
+    """kmock's in-memory Kubernetes, with the metadata bookkeeping of a real API server.
+
+    Declare custom resources with `declare_crd()` or by POSTing a CRD. Every change bumps one global
+    `resourceVersion`, as etcd's revision does, so lists and watches can resume from it. The API runs in one
+    thread: read `objects` from elsewhere only while no requests are in flight.
+    """
+
+    builtins: bool = True
+    """Declare kmock's bundled built-in kinds (namespaces, events, CRDs and more), which kopf needs."""
+
+    _revision: int = attrs.field(default=0, init=False)
+    _outcomes: dict[kmock.Request, Body] = attrs.field(factory=dict, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        self.fallback[kmock.method.PUT] << self._serve_update
+        if self.builtins:
+            self.resources.load_bundled()
+
+    def declare_crd(self, manifest: Mapping[str, Any]) -> list[kmock.resource]:
+        """Serve a custom resource as the API server does once the CRD (apiextensions.k8s.io/v1) exists."""
+        spec, names = manifest["spec"], manifest["spec"]["names"]
+        served = [version for version in spec["versions"] if version.get("served", True)]
+        for version in served:
+            self.resources[kmock.resource(spec["group"], version["name"], names["plural"])] = kmock.ResourceInfo(
+                kind=names["kind"],
+                singular=names.get("singular") or names["kind"].lower(),
+                namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+                shortnames=names.get("shortNames", []),
+                categories=names.get("categories", []),
+                verbs=CRD_VERBS,
+                subresources={"status"} & set(version.get("subresources") or {}),
+            )
+        return [kmock.resource(spec["group"], version["name"], names["plural"]) for version in served]
+
+    async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
+        """Change the state here, and leave the answer to kmock's reactions (the fallbacks below, unless overridden).
+
+        The emulator's own state changes are skipped: its merge differs from RFC 7386 and it keeps no metadata.
+        """
+        if request.resource is not None and (request.action in _MUTATIONS or _is_replace(request)):
+            async with self._lock:
+                self._outcomes[request] = await self._mutate(request)
+        try:
+            return await kmock.KubernetesScaffold._handle(self, request)
+        finally:
+            self._outcomes.pop(request, None)
+
+    async def _mutate(self, request: kmock.Request) -> Body:
+        info = self._declared(request)
+        if request.action == kmock.action.CREATE:
+            return await self._create(request, info)
+        obj = self._stored(request, info)
+        if request.action == kmock.action.DELETE:
+            return await self._delete(request, obj)
+        return await self._update(request, info, obj)
+
+    async def _create(self, request: kmock.Request, info: kmock.ResourceInfo) -> Body:
+        assert request.resource is not None
+        body = _json_object(request.data)
+        meta = body.setdefault("metadata", {})
+        if request.namespace and meta.get("namespace", request.namespace) != request.namespace:
+            raise _error(400, "BadRequest", "the namespace of the object does not match the namespace of the URL")
+        namespace = (request.namespace or meta.get("namespace")) if info.namespaced is not False else None
+        meta.pop("namespace", None)  # set below if the resource is namespaced, dropped if it is cluster-wide
+        name = meta.get("name") or _generated_name(meta.get("generateName"))
+        key = (request.resource, namespace, name)
+        if key in self._objects and not self._objects[key].deleted:
+            raise _error(409, "AlreadyExists", f'{_noun(request)} "{name}" already exists', request, name)
+        if "status" in info.subresources:
+            body.pop("status", None)  # set only through the status subresource
+        body.setdefault("apiVersion", _api_version(request.resource))
+        body.setdefault("kind", info.kind)
+        meta.update(name=name, uid=str(uuid.uuid4()), resourceVersion=self._next_version(), generation=1)
+        meta.update(creationTimestamp=_now(), **({"namespace": namespace} if namespace is not None else {}))
+        if key in self._objects:
+            self._objects[key].create(body)
+        else:
+            self._objects[key] = body
+        if request.resource == CRDS:
+            self.declare_crd(body)
+        await self._publish(request, "ADDED", body)
+        return body
+
+    async def _update(self, request: kmock.Request, info: kmock.ResourceInfo, obj: kmock.Object) -> Body:
+        old = copy.deepcopy(obj.raw)
+        patched = _patched(old, request)
+        if patched.get("metadata", {}).get("resourceVersion") != old["metadata"]["resourceVersion"]:
+            message = (
+                f'Operation cannot be fulfilled on {_noun(request)} "{request.name}": the object has been modified'
+            )
+            raise _error(409, "Conflict", message, request, request.name)
+        if request.subresource == "status":  # only the status changes, the rest is ignored
+            new = {**old, "status": patched.get("status")}
+        elif "status" in info.subresources:  # the status is ignored, it changes only via its subresource
+            new = {**patched, "status": old.get("status")}
+        else:
+            new = patched
+        new = {key: value for key, value in new.items() if value is not None}
+        owned = {key: value for key, value in old["metadata"].items() if key in _SERVER_OWNED}
+        new["metadata"] = {**new.get("metadata", {}), **owned}
+        if new == old:
+            return old  # a no-op: no new version, no watch event
+        if _essence(new, info) != _essence(old, info):
+            new["metadata"]["generation"] = old["metadata"].get("generation", 0) + 1
+        new["metadata"]["resourceVersion"] = self._next_version()
+        obj.history.append(new)
+        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+            obj.delete()
+            await self._publish(request, "DELETED", new)
+        else:
+            await self._publish(request, "MODIFIED", new)
+        return new
+
+    async def _delete(self, request: kmock.Request, obj: kmock.Object) -> Body:
+        old = obj.raw
+        if old["metadata"].get("deletionTimestamp"):
+            return old  # already being deleted, waiting for its finalizers
+        new = copy.deepcopy(old)
+        new["metadata"]["resourceVersion"] = self._next_version()
+        if old["metadata"].get("finalizers"):
+            new["metadata"].update(deletionTimestamp=_now(), deletionGracePeriodSeconds=0)
+            new["metadata"]["generation"] = old["metadata"].get("generation", 0) + 1
+            obj.history.append(new)
+            await self._publish(request, "MODIFIED", new)
+        else:
+            obj.delete()
+            await self._publish(request, "DELETED", new)
+        return new
+
+    async def _serve_create(self, request: kmock.Request) -> kmock.Payload:
+        return rendering.Response(status=201, payload=self._outcomes[request])
+
+    async def _serve_update(self, request: kmock.Request) -> kmock.Payload:
+        if request not in self._outcomes:  # e.g. PUT to a whole collection
+            raise _error(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+        return self._outcomes[request]
+
+    async def _serve_delete(self, request: kmock.Request) -> kmock.Payload:
+        return self._outcomes[request]
+
+    async def _serve_fetch(self, request: kmock.Request) -> kmock.Payload:
+        async with self._lock:
+            return self._stored(request, self._declared(request)).raw
+
+    async def _serve_list(self, request: kmock.Request) -> kmock.Payload:
+        """Add what kmock leaves out: `kind`, `apiVersion` and the version to start a watch from."""
+        info = self._declared(request)
+        assert request.resource is not None and request.resource.plural is not None
+        revision = str(self._revision)  # read before listing: a watch from it may repeat, never miss, changes
+        listing = await super()._serve_list(request)
+        assert isinstance(listing, Mapping)
+        kind = info.kind or request.resource.plural.capitalize()
+        api_version = _api_version(request.resource)
+        return {**listing, "apiVersion": api_version, "kind": f"{kind}List", "metadata": {"resourceVersion": revision}}
+
+    async def _serve_watch(self, request: kmock.Request) -> AsyncIterator[kmock.Payload]:
+        """Send only the changes after `?resourceVersion=`, as Kubernetes does (kmock replays every object)."""
+        since = int(request.params.get("resourceVersion") or 0)
+        async for item in super()._serve_watch(request):
+            version = str(item["object"]["metadata"].get("resourceVersion")) if isinstance(item, dict) else ""
+            if not version.isdigit() or int(version) > since:
+                yield item
+
+    async def _render_error(self, exc: Exception) -> aiohttp.web.StreamResponse:
+        """Name kmock's own 404s the way Kubernetes does (`reason: NotFound`), which clients match on."""
+        if isinstance(exc, kmock.KubernetesNotFoundError):
+            exc = _error(404, "NotFound", exc.message or "the server could not find the requested resource")
+        return await super()._render_error(exc)
+
+    def _declared(self, request: kmock.Request) -> kmock.ResourceInfo:
+        if request.resource is None or request.resource not in self.resources:
+            raise _error(404, "NotFound", "the server could not find the requested resource")
+        info = self.resources[request.resource]
+        if request.subresource is not None and request.subresource not in info.subresources:
+            raise _error(404, "NotFound", "the server could not find the requested resource")
+        return info
+
+    def _stored(self, request: kmock.Request, info: kmock.ResourceInfo) -> kmock.Object:
+        assert request.resource is not None and request.name is not None
+        key = (request.resource, request.namespace if info.namespaced is not False else None, request.name)
+        if key not in self._objects or self._objects[key].deleted:
+            raise _error(404, "NotFound", f'{_noun(request)} "{request.name}" not found', request, request.name)
+        return self._objects[key]
+
+    def _next_version(self) -> str:
+        self._revision += 1
+        return str(self._revision)
+
+    async def _publish(self, request: kmock.Request, kind: str, body: Body) -> None:
+        assert request.resource is not None
+        await self._buses[request.resource].put({"type": kind, "object": body})
+
+
+class _PromptlyStoppingServer(aiohttp.test_utils.RawTestServer):
+    """aiohttp's test server, but stopping cancels open watches after `STOP_TIMEOUT` rather than 60 s."""
+
+    async def _make_runner(self, debug: bool = True, **kwargs: Any) -> aiohttp.web.ServerRunner:
+        server = aiohttp.web.Server(self._handler, loop=self._loop, debug=debug, **kwargs)
+        return aiohttp.web.ServerRunner(server, debug=debug, shutdown_timeout=STOP_TIMEOUT, **kwargs)
+
+
+class ApiServer:
+    """A `KubernetesApi` over HTTP on 127.0.0.1 (a free port), in a thread of its own.
+
+    Its own thread and event loop keep it apart from an in-process kopf, which on exit waits for, then cancels,
+    every task created in its loop after it started (the server's connections included), and let sync code use it.
+    Use it with `async with`, or `start()` and `stop()`. With `kubeconfig`, writes a kubeconfig file for it there.
+    """
+
+    def __init__(self, api: KubernetesApi | None = None, *, kubeconfig: pathlib.Path | None = None) -> None:
+        self.api = api if api is not None else KubernetesApi()
+        self.kubeconfig = kubeconfig
+        self._url: str | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            raise RuntimeError("The server is not started.")
+        return self._url
+
+    def start(self) -> ApiServer:
+        started: concurrent.futures.Future[str] = concurrent.futures.Future()
+        self._thread = threading.Thread(
+            target=asyncio.run, args=(self._serve(started),), name="kubernetes-standin", daemon=True
+        )
+        self._thread.start()
+        self._url = started.result(timeout=30)
+        if self.kubeconfig is not None:
+            write_kubeconfig(self.kubeconfig, self._url)
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+        if self._thread is not None:
+            self._thread.join()
+        self._url = self._thread = self._loop = self._stopping = None
+
+    def connection_info(self) -> kopf.ConnectionInfo:
+        return connection_info(self.url)
+
+    def login(self, **_: Any) -> kopf.ConnectionInfo:
+        """A kopf login handler: `kopf.on.login(registry=registry)(server.login)`."""
+        return self.connection_info()
+
+    async def __aenter__(self) -> ApiServer:
+        return await asyncio.to_thread(self.start)
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await asyncio.to_thread(self.stop)
+
+    async def _serve(self, started: concurrent.futures.Future[str]) -> None:
+        self._loop, self._stopping = asyncio.get_running_loop(), asyncio.Event()
+        try:
+            async with self.api, kmock.Server(self.api, server_cls=_PromptlyStoppingServer) as server:
+                started.set_result(str(server.url).rstrip("/"))
+                await self._stopping.wait()
+        except BaseException as exc:
+            if not started.done():
+                started.set_exception(exc)
+            raise
+
+
+def connection_info(url: str, *, namespace: str = "default") -> kopf.ConnectionInfo:
+    """How kopf reaches the stand-in: plain HTTP, no credentials; events of cluster-wide objects go to `namespace`."""
+    return kopf.ConnectionInfo(server=url, default_namespace=namespace)
+
+
+def write_kubeconfig(path: pathlib.Path, url: str, *, namespace: str = "default") -> pathlib.Path:
+    """Write a kubeconfig with one context for `url`, for the `kubernetes` client, kubectl and helm."""
+    name = "kedawatch-standin"
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": url}}],
+        "users": [{"name": name, "user": {}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}],
+        "current-context": name,
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def _patched(old: Body, request: kmock.Request) -> Body:
+    """The object after the request's patch (or PUT), before the server's own rules apply."""
+    content_type = next((value for key, value in request.headers.items() if key.lower() == "content-type"), "")
+    media_type = content_type.split(";")[0].strip()
+    if request.method == kmock.method.PUT:
+        new = _json_object(request.data)
+        new.setdefault("metadata", {}).setdefault("resourceVersion", old["metadata"]["resourceVersion"])
+        return new
+    if media_type == "application/json-patch+json":
+        try:
+            return _json_object(jsonpatch.apply_patch(old, request.data))
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
+            raise _error(422, "Invalid", f"the JSON patch cannot be applied: {exc}") from exc
+    if media_type in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
+        return _json_object(_merged(old, _json_object(request.data)))  # strategic: lists replaced, not merged
+    raise _error(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {content_type}")
+
+
+def _merged(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch: `null` removes a key, objects merge, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merged(result.get(key), value)
+    return result
+
+
+def _essence(body: Body, info: kmock.ResourceInfo) -> Body:
+    """What `generation` counts: all but metadata, and but status when status is a subresource."""
+    ignored = {"metadata", "status"} if "status" in info.subresources else {"metadata"}
+    return {key: value for key, value in body.items() if key not in ignored}
+
+
+def _json_object(data: Any) -> Body:
+    if not isinstance(data, dict):
+        raise _error(400, "BadRequest", "the body of the request must be a JSON object")
+    return copy.deepcopy(data)
+
+
+def _generated_name(prefix: str | None) -> str:
+    if not prefix:
+        raise _error(422, "Invalid", "metadata.name: Required value: name or generateName is required")
+    return prefix + "".join(secrets.choice(_NAME_ALPHABET) for _ in range(5))
+
+
+def _is_replace(request: kmock.Request) -> bool:
+    return request.method == kmock.method.PUT and request.name is not None
+
+
+def _api_version(resource: kmock.resource) -> str:
+    return f"{resource.group}/{resource.version}" if resource.group else str(resource.version)
+
+
+def _noun(request: kmock.Request) -> str:
+    resource = request.resource
+    assert resource is not None
+    return f"{resource.plural}.{resource.group}" if resource.group else str(resource.plural)
+
+
+def _error(
+    status: int, reason: str, message: str, request: kmock.Request | None = None, name: str | None = None
+) -> kmock.KubernetesError:
+    """A Kubernetes `Status` failure, with the details clients read (the object's name, group and kind)."""
+    resource = request.resource if request is not None else None
+    details = {"name": name, "group": resource.group, "kind": resource.plural} if resource is not None else {}
+    return kmock.KubernetesError(status, reason, message, details or {"causes": []})
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
