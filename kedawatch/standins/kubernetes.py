@@ -9,13 +9,17 @@ kopf relies on: `resourceVersion`, `uid`, `creationTimestamp`, `generation`, the
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import copy
 import datetime
+import json
 import pathlib
+import re
 import secrets
 import threading
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import Any, Final
@@ -34,12 +38,21 @@ __all__ = ["ApiServer", "KubernetesApi", "connection_info", "write_kubeconfig"]
 Body = dict[str, Any]
 
 CRDS: Final = kmock.resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+NAMESPACES: Final = kmock.resource("", "v1", "namespaces")
 CRD_VERBS: Final = frozenset({"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"})
 STOP_TIMEOUT: Final = 0.5
 """Seconds that stopping the server waits for open requests (watches never end on their own) before cancelling."""
 
+_ACTIONS: Final = {
+    (kmock.method.GET, False): kmock.action.LIST,
+    (kmock.method.GET, True): kmock.action.FETCH,
+    (kmock.method.POST, False): kmock.action.CREATE,
+    (kmock.method.PATCH, True): kmock.action.UPDATE,
+    (kmock.method.DELETE, True): kmock.action.DELETE,
+}
 _MUTATIONS: Final = frozenset({kmock.action.CREATE, kmock.action.UPDATE, kmock.action.DELETE})
 _SERVER_OWNED: Final = ("name", "namespace", "uid", "creationTimestamp", "generation", "deletionTimestamp")
+_NAMESPACES_URL: Final = re.compile(r"/api/v1/namespaces(?:/(?P<name>[^/]+)(?:/(?P<subresource>status|finalize))?)?/?")
 _NAME_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"  # the API server's own, free of vowels and look-alikes
 
 
@@ -55,14 +68,22 @@ class KubernetesApi(kmock.KubernetesEmulator):
     builtins: bool = True
     """Declare kmock's bundled built-in kinds (namespaces, events, CRDs and more), which kopf needs."""
 
+    history: int = 10_000
+    """How many changes a watch can resume from, as etcd keeps them until compaction; older versions get 410."""
+
     _revision: int = attrs.field(default=0, init=False)
     _outcomes: dict[kmock.Request, Body] = attrs.field(factory=dict, init=False)
+    _events: collections.deque[tuple[int, kmock.resource, Body]] = attrs.field(
+        default=attrs.Factory(lambda self: collections.deque(maxlen=self.history), takes_self=True), init=False
+    )
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self.fallback[kmock.method.PUT] << self._serve_update
         if self.builtins:
-            self.resources.load_bundled()
+            with warnings.catch_warnings():  # kmock 0.8 reads its bundle with a deprecated importlib call
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self.resources.load_bundled()
 
     def declare_crd(self, manifest: Mapping[str, Any]) -> list[kmock.resource]:
         """Serve a custom resource as the API server does once the CRD (apiextensions.k8s.io/v1) exists."""
@@ -79,6 +100,24 @@ class KubernetesApi(kmock.KubernetesEmulator):
                 subresources={"status"} & set(version.get("subresources") or {}),
             )
         return [kmock.resource(spec["group"], version["name"], names["plural"]) for version in served]
+
+    async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        """Route `/api/v1/namespaces[/name[/subresource]]` past kmock 0.8's parser, which fails on these URLs.
+
+        It reads `namespaces` as the prefix of a namespaced URL: the list answers 500, an object has no resource.
+        """
+        if (found := _NAMESPACES_URL.fullmatch(raw_request.path)) is None:
+            return await super().__call__(raw_request)
+        request = await _namespaces_request(raw_request, found["name"], found["subresource"], len(self._requests))
+        self._requests.append(request)
+        try:
+            return await self._handle(request)
+        except Exception as exc:
+            cause = exc.__cause__ if isinstance(exc, rendering.StreamingError) else None
+            error = cause if isinstance(cause, Exception) else exc
+            if self._errors:  # as kmock does: keep the error for assertions, and answer with a Status
+                self._errors[-1].append(error)
+            return await self._render_error(error)
 
     async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         """Change the state here, and leave the answer to kmock's reactions (the fallbacks below, unless overridden).
@@ -202,12 +241,43 @@ class KubernetesApi(kmock.KubernetesEmulator):
         return {**listing, "apiVersion": api_version, "kind": f"{kind}List", "metadata": {"resourceVersion": revision}}
 
     async def _serve_watch(self, request: kmock.Request) -> AsyncIterator[kmock.Payload]:
-        """Send only the changes after `?resourceVersion=`, as Kubernetes does (kmock replays every object)."""
-        since = int(request.params.get("resourceVersion") or 0)
-        async for item in super()._serve_watch(request):
-            version = str(item["object"]["metadata"].get("resourceVersion")) if isinstance(item, dict) else ""
-            if not version.isdigit() or int(version) > since:
-                yield item
+        """Replay the changes after `?resourceVersion=` (or every object without it), then stream new ones.
+
+        Replaces kmock's watch, which replays the current objects whatever the version, and may lose a change
+        made between that replay and its subscription. Changes publish under the lock, so here nothing slips.
+        """
+        assert request.resource is not None
+        self._declared(request)
+        since = request.params.get("resourceVersion") or "0"
+        if not since.isdigit():
+            raise _error(400, "BadRequest", f"invalid resource version: {since}")
+        yield b""  # send the headers at once: a watch can stay quiet for long
+        bus = self._buses[request.resource]
+        async with self._lock:
+            mark = await bus.mark()
+            backlog = self._backlog(request, int(since))
+        try:
+            for event in backlog:
+                yield event
+            async for event in bus.stream(since=mark):
+                if _selects(request, event["object"]):
+                    yield event
+        finally:
+            await bus.unmark(mark)
+
+    def _backlog(self, request: kmock.Request, since: int) -> list[Body]:
+        """What a watch starting at version `since` missed, or an `Expired` error if that is no longer known."""
+        if not since:
+            current = [obj.raw for key, obj in self._objects.items() if key[0] == request.resource and not obj.deleted]
+            return [{"type": "ADDED", "object": body} for body in current if _selects(request, body)]
+        if self._events and since < self._events[0][0] - 1:
+            expired = _error(410, "Expired", f"too old resource version: {since} ({self._events[0][0] - 1})")
+            return [{"type": "ERROR", "object": _status(expired)}]
+        return [
+            event
+            for version, resource, event in self._events
+            if version > since and resource == request.resource and _selects(request, event["object"])
+        ]
 
     async def _render_error(self, exc: Exception) -> aiohttp.web.StreamResponse:
         """Name kmock's own 404s the way Kubernetes does (`reason: NotFound`), which clients match on."""
@@ -236,7 +306,9 @@ class KubernetesApi(kmock.KubernetesEmulator):
 
     async def _publish(self, request: kmock.Request, kind: str, body: Body) -> None:
         assert request.resource is not None
-        await self._buses[request.resource].put({"type": kind, "object": body})
+        event = {"type": kind, "object": body}
+        self._events.append((self._revision, request.resource, event))
+        await self._buses[request.resource].put(event)
 
 
 class _PromptlyStoppingServer(aiohttp.test_utils.RawTestServer):
@@ -385,6 +457,46 @@ def _generated_name(prefix: str | None) -> str:
 
 def _is_replace(request: kmock.Request) -> bool:
     return request.method == kmock.method.PUT and request.name is not None
+
+
+async def _namespaces_request(
+    raw_request: aiohttp.web.BaseRequest, name: str | None, subresource: str | None, number: int
+) -> kmock.Request:
+    """Parse a request for namespaces as kmock parses the others."""
+    body = await raw_request.read()
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        data = None
+    method = kmock.method(raw_request.method)
+    action = (
+        kmock.action.WATCH if method == kmock.method.GET and raw_request.query.get("watch") == "true"
+        else _ACTIONS.get((method, name is not None))
+    )  # fmt: skip
+    return kmock.Request(
+        id=number, raw_request=raw_request, url=raw_request.url, method=method, data=data, body=body,
+        text=body.decode(errors="replace"), params=dict(raw_request.query), headers=dict(raw_request.headers),
+        cookies=dict(raw_request.cookies), action=action, resource=NAMESPACES, name=name, subresource=subresource,
+    )  # fmt: skip
+
+
+def _selects(request: kmock.Request, body: Body) -> bool:
+    meta = body.get("metadata", {})
+    return request.namespace in (None, meta.get("namespace")) and request.name in (None, meta.get("name"))
+
+
+def _status(error: kmock.KubernetesError) -> Body:
+    """The `Status` object that Kubernetes puts in a failed response or in a watch's ERROR event."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Status",
+        "metadata": {},
+        "status": "Failure",
+        "code": error.status,
+        "reason": error.reason,
+        "message": error.message,
+        "details": error.details,
+    }
 
 
 def _api_version(resource: kmock.resource) -> str:
