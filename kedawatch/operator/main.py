@@ -6,6 +6,7 @@ closed over, so several operators can run in one process (tests) and nothing rea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import kopf
@@ -18,8 +19,10 @@ __all__ = ["build_registry"]
 BACKOFF_CAP = 120.0
 
 
-def build_registry(ctx: alarms.Context) -> kopf.OperatorRegistry:
+def build_registry(ctx: alarms.Context, login: Callable[..., Any] = kopf.login_via_client) -> kopf.OperatorRegistry:
+    """`login` reaches the API server: by default the official client's in-cluster or kubeconfig set-up."""
     registry = kopf.OperatorRegistry()
+    kopf.on.login(registry=registry, id="login")(login)
     for definition in crds.DEFINITIONS:
         _register_alarm_kind(registry, definition, ctx)
     return registry

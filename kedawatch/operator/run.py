@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-from typing import Any
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
 
 import kopf
+import kubernetes
 
 from kedawatch import settings
 from kedawatch.aws import clients
@@ -16,19 +19,18 @@ from kedawatch.operator.reconcilers import alarms
 
 __all__ = ["kopf_settings", "make_context", "run"]
 
-logger = logging.getLogger(__name__)
 ANNOTATION_PREFIX = "kedawatch.io"
+Flag = asyncio.Event | threading.Event
 
 
-def make_context(operator_settings: settings.OperatorSettings) -> alarms.Context:
+def make_context(operator_settings: settings.OperatorSettings, kube: kubernetes.client.ApiClient) -> alarms.Context:
     aws = clients.AwsClients(operator_settings.aws)
     region = operator_settings.region or aws.default_region
     if not region:
         raise SystemExit("kedawatch operator: no region: set --region or AWS_REGION")
-    store = alarm_store.AlarmStore(
-        aws, pacing.WriteLimiter(operator_settings.write_rate), operator_settings.cluster_name
-    )
-    return alarms.Context(operator_settings, store, region)
+    limiter = pacing.WriteLimiter(operator_settings.write_rate)
+    store = alarm_store.AlarmStore(aws, limiter, operator_settings.cluster_name)
+    return alarms.Context(operator_settings, store, region, kube)
 
 
 def kopf_settings(operator_settings: settings.OperatorSettings) -> kopf.OperatorSettings:
@@ -46,12 +48,31 @@ def kopf_settings(operator_settings: settings.OperatorSettings) -> kopf.Operator
     return configured
 
 
+def kube_client(kubeconfig: Path | None = None) -> kubernetes.client.ApiClient:
+    """The official client: in-cluster when there, else the kubeconfig (KUBECONFIG or ~/.kube/config)."""
+    if kubeconfig is None:
+        try:
+            kubernetes.config.load_incluster_config()
+            return kubernetes.client.ApiClient()
+        except kubernetes.config.ConfigException:
+            pass
+    client = kubernetes.config.new_client_from_config(config_file=str(kubeconfig) if kubeconfig else None)
+    return cast(kubernetes.client.ApiClient, client)
+
+
 async def run(
-    operator_settings: settings.OperatorSettings, stop_flag: asyncio.Event | None = None, **extra: Any
+    operator_settings: settings.OperatorSettings,
+    *,
+    kubeconfig: Path | None = None,
+    login: Callable[..., Any] | None = None,
+    stop_flag: Flag | None = None,
+    ready_flag: Flag | None = None,
 ) -> None:
-    ctx = make_context(operator_settings)
+    """Run until stopped. `login` and `kubeconfig` point kopf and the client elsewhere (tests, the demo)."""
+    ctx = make_context(operator_settings, kube_client(kubeconfig))
+    registry = main.build_registry(ctx, login or kopf.login_via_client)
     await kopf.operator(
-        registry=main.build_registry(ctx),
+        registry=registry,
         settings=kopf_settings(operator_settings),
         standalone=operator_settings.peering is None,
         peering_name=operator_settings.peering,
@@ -59,5 +80,5 @@ async def run(
         namespaces=operator_settings.namespaces,
         liveness_endpoint=operator_settings.liveness,
         stop_flag=stop_flag,
-        **extra,
+        ready_flag=ready_flag,
     )

@@ -29,9 +29,9 @@ class Scaler:
     def ref(self, metadata: dict[str, str], name: str = "app") -> pb.ScaledObjectRef:
         return pb.ScaledObjectRef(name=name, namespace="default", scalerMetadata=metadata)
 
-    async def value(self, metadata: dict[str, str]) -> float:
+    async def value(self, metadata: dict[str, str], deadline: float = 5.0) -> float:
         request = pb.GetMetricsRequest(scaledObjectRef=self.ref(metadata), metricName="s0-metric")
-        answer = await self.stub.GetMetrics(request, timeout=5)
+        answer = await self.stub.GetMetrics(request, timeout=deadline)
         return float(answer.metricValues[0].metricValueFloat)
 
     async def active(self, metadata: dict[str, str]) -> bool:

@@ -110,7 +110,7 @@ async def test_cloudwatch_batches_hold_at_most_500_queries(moto: aws.MotoServer,
         }
         for i in range(count)
     ]
-    async with running_scaler(settings.HubSettings(gather_delay=3.0, rpc_timeout=10.0)) as scaler:
-        await asyncio.gather(*(scaler.value(m) for m in metadata))
+    async with running_scaler(settings.HubSettings(gather_delay=3.0, rpc_timeout=30.0)) as scaler:
+        await asyncio.gather(*(scaler.value(m, deadline=60) for m in metadata))
         assert scaler.aws_calls("GetMetricData") == -(-count // 500)
         assert scaler.metric("kedawatch_cloudwatch_metrics_requested_total") == count

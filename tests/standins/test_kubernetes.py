@@ -110,7 +110,7 @@ async def server(tmp_path: pathlib.Path) -> AsyncIterator[standin.ApiServer]:
 def client(server: standin.ApiServer) -> Iterator[ApiClient]:
     assert server.kubeconfig is not None
     config_file = str(server.kubeconfig)
-    with kubernetes.config.new_client_from_config(config_file=config_file) as client:  # type: ignore[no-untyped-call]
+    with kubernetes.config.new_client_from_config(config_file=config_file) as client:
         yield client
 
 
@@ -270,7 +270,7 @@ async def test_watch_from_a_listed_version_sends_the_later_changes_each_with_its
 
     def watch() -> list[Body]:
         list_widgets = widgets.api.list_namespaced_custom_object
-        stream = kubernetes.watch.Watch().stream(  # type: ignore[no-untyped-call]
+        stream = kubernetes.watch.Watch().stream(
             list_widgets, GROUP, VERSION, NAMESPACE, PLURAL, resource_version=version, _request_timeout=5
         )
         return [event for _, event in zip(range(2), stream, strict=False)]  # zip stops at range: no third read

@@ -41,6 +41,8 @@ class Context:
     settings: settings.OperatorSettings
     store: alarm_store.AlarmStore
     default_region: str
+    kube: Any = None
+    """The official Kubernetes client (`kubernetes.client.ApiClient`), for reconcilers that write objects."""
 
 
 @dataclasses.dataclass(frozen=True)

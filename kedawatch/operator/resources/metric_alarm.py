@@ -8,7 +8,7 @@ from kedawatch.aws import cloudwatch
 from kedawatch.operator.resources import common
 from kedawatch.operator.resources.fields import Field, Kind, Rule, Spec
 
-__all__ = ["BAND_OPERATORS", "METRIC_ALARM"]
+__all__ = ["BAND_OPERATORS", "FIELDS_BY_KEY", "METRIC_ALARM"]
 
 OPERATORS = (
     "GreaterThanOrEqualToThreshold",
@@ -200,3 +200,4 @@ FIELDS = (
 )
 
 METRIC_ALARM = Kind(FIELDS, RULES)
+FIELDS_BY_KEY = {field.key: field for field in FIELDS}

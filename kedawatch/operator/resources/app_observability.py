@@ -1,0 +1,192 @@
+"""`AppObservability`: one app's scaling, alarms and dashboard, declared once.
+
+The scaling triggers' camelCase fields map onto the scaler's metadata keys here and only here
+(`SQS_METADATA`, `CLOUDWATCH_METADATA`); a test parses every generated trigger with the scaler's own parser.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kedawatch.operator.resources import metric_alarm
+from kedawatch.operator.resources.fields import Field, Kind, Rule
+
+__all__ = ["APP_OBSERVABILITY", "CLOUDWATCH_METADATA", "PRESETS", "SQS_METADATA"]
+
+SQS_METADATA = {
+    "queueUrl": "queueURL",
+    "targetMessagesPerReplica": "queueLength",
+    "activationMessages": "activationQueueLength",
+    "scaleOnInFlight": "scaleOnInFlight",
+    "scaleOnDelayed": "scaleOnDelayed",
+    "region": "awsRegion",
+    "roleArn": "awsRoleArn",
+}
+CLOUDWATCH_METADATA = {
+    "namespace": "namespace",
+    "metricName": "metricName",
+    "statistic": "metricStat",
+    "period": "metricStatPeriod",
+    "collectionTime": "metricCollectionTime",
+    "endTimeOffset": "metricEndTimeOffset",
+    "expression": "expression",
+    "target": "targetMetricValue",
+    "activationTarget": "activationTargetMetricValue",
+    "minValue": "minMetricValue",
+    "ignoreNullValues": "ignoreNullValues",
+    "unit": "metricUnit",
+    "accountId": "awsAccountId",
+    "region": "awsRegion",
+    "roleArn": "awsRoleArn",
+}
+"""Besides these, `dimensions` becomes `dimensionName` and `dimensionValue`, `;`-joined."""
+
+_NAME = {"type": "string", "minLength": 1, "maxLength": 253}
+_ROLE = {"type": "string", "pattern": r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$"}
+_REGION = {"type": "string", "pattern": r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$"}
+_SQS = {
+    "type": "object",
+    "required": ["queueUrl"],
+    "properties": {
+        "queueUrl": {"type": "string", "pattern": r"^https?://"},
+        "targetMessagesPerReplica": {"type": "integer", "minimum": 1, "default": 5},
+        "activationMessages": {"type": "integer", "minimum": 0},
+        "scaleOnInFlight": {"type": "boolean"},
+        "scaleOnDelayed": {"type": "boolean"},
+        "region": _REGION,
+        "roleArn": _ROLE,
+    },
+}
+_CLOUDWATCH = {
+    "type": "object",
+    "required": ["target"],
+    "properties": {
+        "namespace": {"type": "string", "minLength": 1},
+        "metricName": {"type": "string", "minLength": 1},
+        "dimensions": metric_alarm.FIELDS_BY_KEY["dimensions"].schema,
+        "statistic": {"type": "string", "minLength": 1},
+        "period": {"type": "integer", "minimum": 1},
+        "collectionTime": {"type": "integer", "minimum": 1},
+        "endTimeOffset": {"type": "integer", "minimum": 0},
+        "expression": {"type": "string", "minLength": 1},
+        "target": {"type": "number", "exclusiveMinimum": 0},
+        "activationTarget": {"type": "number"},
+        "minValue": {"type": "number"},
+        "ignoreNullValues": {"type": "boolean"},
+        "unit": metric_alarm.FIELDS_BY_KEY["unit"].schema,
+        "accountId": {"type": "string", "pattern": r"^\d{12}$"},
+        "region": _REGION,
+        "roleArn": _ROLE,
+    },
+    "x-kubernetes-validations": [
+        {
+            "rule": "has(self.expression) || (has(self.namespace) && has(self.metricName) && has(self.dimensions))",
+            "message": "a cloudwatch trigger needs expression, or namespace, metricName and dimensions",
+        }
+    ],
+}
+_TRIGGER = {
+    "type": "object",
+    "properties": {"name": _NAME, "sqs": _SQS, "cloudwatch": _CLOUDWATCH},
+    "x-kubernetes-validations": [
+        {"rule": "has(self.sqs) != has(self.cloudwatch)", "message": "a trigger is exactly one of sqs or cloudwatch"}
+    ],
+}
+_ALARM_SPEC = metric_alarm.METRIC_ALARM.schema()
+PRESETS = ("replicasNearMax", "queueBacklogAge", "scalerUnavailable")
+_ALARM = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"},
+        "metric": _ALARM_SPEC,
+        "replicasNearMax": {
+            "type": "object",
+            "properties": {"fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.8}},
+        },
+        "queueBacklogAge": {
+            "type": "object",
+            "required": ["seconds"],
+            "properties": {"seconds": {"type": "integer", "minimum": 1}, "queueName": {"type": "string"}},
+        },
+        "scalerUnavailable": {
+            "type": "object",
+            "properties": {"periods": {"type": "integer", "minimum": 1, "default": 3}},
+        },
+        "alarmActions": metric_alarm.FIELDS_BY_KEY["alarmActions"].schema,
+    },
+    "x-kubernetes-validations": [
+        {
+            "rule": "[has(self.metric), has(self.replicasNearMax), has(self.queueBacklogAge),"
+            " has(self.scalerUnavailable)].filter(x, x).size() == 1",
+            "message": "an alarm is exactly one of metric, replicasNearMax, queueBacklogAge or scalerUnavailable",
+        }
+    ],
+}
+_SCALING = {
+    "type": "object",
+    "required": ["maxReplicas", "triggers"],
+    "properties": {
+        "minReplicas": {"type": "integer", "minimum": 0, "default": 1},
+        "maxReplicas": {"type": "integer", "minimum": 1},
+        "idleReplicas": {"type": "integer", "minimum": 0},
+        "pollingInterval": {"type": "integer", "minimum": 1},
+        "cooldownPeriod": {"type": "integer", "minimum": 0},
+        "push": {"type": "boolean", "description": "Use external-push: activation within seconds."},
+        "fallback": {
+            "type": "object",
+            "required": ["failureThreshold", "replicas"],
+            "properties": {
+                "failureThreshold": {"type": "integer", "minimum": 1},
+                "replicas": {"type": "integer", "minimum": 0},
+            },
+        },
+        "behavior": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        "triggers": {"type": "array", "minItems": 1, "items": _TRIGGER},
+    },
+}
+
+
+def _scaling(spec: Any) -> dict[str, Any]:
+    return dict(spec.get("scaling", {}))
+
+
+FIELDS = (
+    Field(
+        "target",
+        {
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "apiVersion": {"type": "string", "default": "apps/v1"},
+                "kind": {"type": "string", "default": "Deployment"},
+                "name": _NAME,
+            },
+        },
+        required=True,
+    ),
+    Field("scaling", _SCALING, required=True),
+    Field("alarmActions", metric_alarm.FIELDS_BY_KEY["alarmActions"].schema),
+    Field("alarms", {"type": "array", "maxItems": 50, "items": _ALARM}),
+    Field("dashboard", {"type": "object", "properties": {"enabled": {"type": "boolean", "default": False}}}),
+)
+RULES = (
+    Rule(
+        "!has(self.scaling.minReplicas) || self.scaling.minReplicas <= self.scaling.maxReplicas",
+        "scaling.minReplicas must not exceed scaling.maxReplicas",
+        lambda s: _scaling(s).get("minReplicas", 1) <= _scaling(s)["maxReplicas"],
+    ),
+    Rule(
+        "!has(self.scaling.idleReplicas) || self.scaling.idleReplicas < "
+        "(has(self.scaling.minReplicas) ? self.scaling.minReplicas : 1)",
+        "scaling.idleReplicas must be less than scaling.minReplicas",
+        lambda s: "idleReplicas" not in _scaling(s) or _scaling(s)["idleReplicas"] < _scaling(s).get("minReplicas", 1),
+    ),
+    Rule(
+        "!has(self.alarms) || self.alarms.all(a, self.alarms.exists_one(b, b.name == a.name))",
+        "alarm names must be unique",
+        lambda s: len({a["name"] for a in s.get("alarms", [])}) == len(s.get("alarms", [])),
+    ),
+)
+
+APP_OBSERVABILITY = Kind(FIELDS, RULES)

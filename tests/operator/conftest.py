@@ -1,0 +1,120 @@
+"""A real kedawatch operator (kopf) against the Kubernetes stand-in over HTTP, and moto over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import kubernetes
+import pytest
+
+from kedawatch import settings
+from kedawatch.operator import run
+from kedawatch.operator.resources import crds
+from kedawatch.standins import aws
+from kedawatch.standins import kubernetes as standin
+
+NAMESPACE = "default"
+FAST = settings.OperatorSettings(cluster_name="prod", state_interval=0.5, drift_interval=1.0, write_rate=50.0)
+
+
+@dataclasses.dataclass
+class Cluster:
+    server: standin.ApiServer
+    client: Any
+
+    def custom(self) -> Any:
+        return kubernetes.client.CustomObjectsApi(self.client)
+
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        group, version = body["apiVersion"].split("/")
+        return dict(self.custom().create_namespaced_custom_object(group, version, NAMESPACE, _plural(body), body))
+
+    def get(self, api_version: str, plural: str, name: str) -> dict[str, Any] | None:
+        group, version = api_version.split("/")
+        try:
+            return dict(self.custom().get_namespaced_custom_object(group, version, NAMESPACE, plural, name))
+        except kubernetes.client.ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def patch(self, api_version: str, plural: str, name: str, patch: dict[str, Any]) -> None:
+        group, version = api_version.split("/")
+        self.custom().patch_namespaced_custom_object(group, version, NAMESPACE, plural, name, patch)
+
+    def delete(self, api_version: str, plural: str, name: str) -> None:
+        group, version = api_version.split("/")
+        self.custom().delete_namespaced_custom_object(group, version, NAMESPACE, plural, name)
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        events = kubernetes.client.CoreV1Api(self.client).list_namespaced_event(NAMESPACE).items
+        return [e.to_dict() for e in events if e.involved_object.name == name]
+
+
+def _plural(body: dict[str, Any]) -> str:
+    for definition in crds.DEFINITIONS:
+        if body["apiVersion"] == f"{definition.group}/{definition.version}" and body["kind"] == definition.kind:
+            return definition.plural
+    raise LookupError(body["kind"])
+
+
+def eventually(check: Callable[[], Any], within: float = 10.0) -> Any:
+    """Poll `check` until it returns something truthy; the operator works asynchronously."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {within} s: {check}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    api = standin.KubernetesApi()
+    for definition in crds.DEFINITIONS:
+        api.declare_crd(crds.manifest(definition))
+    server = standin.ApiServer(api, kubeconfig=tmp_path / "kubeconfig").start()
+    try:
+        yield Cluster(server, run.kube_client(server.kubeconfig))
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def operating(cluster: Cluster, operator_settings: settings.OperatorSettings = FAST) -> Iterator[None]:
+    """The real operator in its own thread and event loop, as kopf wants (see the stand-in's tests)."""
+    stop, ready = threading.Event(), threading.Event()
+    running = run.run(
+        operator_settings, kubeconfig=cluster.server.kubeconfig, login=cluster.server.login, stop_flag=stop,
+        ready_flag=ready,
+    )  # fmt: skip
+    thread = threading.Thread(target=asyncio.run, args=(running,), name="kedawatch-operator")
+    thread.start()
+    try:
+        assert ready.wait(timeout=15)
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+    assert not thread.is_alive()
+
+
+@pytest.fixture
+def operator(cluster: Cluster, moto: aws.MotoServer) -> Iterator[Cluster]:
+    with operating(cluster):
+        yield cluster
+
+
+@pytest.fixture
+def cloudwatch(moto: aws.MotoServer) -> Any:
+    return boto3.client("cloudwatch", region_name="us-east-1")
