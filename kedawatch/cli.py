@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     _scaler_parser(commands.add_parser("scaler", help="serve KEDA's external scaler protocol"))
     _operator_parser(commands.add_parser("operator", help="run the alarm operator (kopf)"))
+    _render_parser(commands.add_parser("render", help="print the objects the operator creates for AppObservability"))
     crds = commands.add_parser("crds", help="print the CustomResourceDefinitions (or write one file each)")
     crds.add_argument("--write", type=Path, metavar="DIR", help="write <plural>.<group>.yaml files into DIR")
     crds.set_defaults(command=_run_crds)
@@ -159,6 +161,29 @@ def _run_demo(args: argparse.Namespace) -> int:
         asyncio.run(demo.run())
     except KeyboardInterrupt:
         return 130
+    return 0
+
+
+def _render_parser(parser: argparse.ArgumentParser) -> None:
+    defaults = settings.OperatorSettings()
+    parser.add_argument("-f", "--filename", type=Path, required=True, help="YAML with AppObservability objects")
+    parser.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
+    _flag(parser, "--scaler-address", default=defaults.scaler_address, help="scalerAddress of generated triggers")
+    _flag(parser, "--cluster-name", default=defaults.cluster_name, help="the cluster's name, as the operator's")
+    _flag(parser, "--region", default="us-east-1", help="the operator's region")
+    parser.set_defaults(command=_run_render)
+
+
+def _run_render(args: argparse.Namespace) -> int:
+    from kedawatch.operator import rendering
+
+    render_settings = rendering.RenderSettings(args.scaler_address, args.cluster_name, args.region)
+    try:
+        objects = rendering.render_file(args.filename.read_text(), render_settings)
+    except (OSError, ValueError) as exc:
+        print(f"kedawatch render: {exc}", file=sys.stderr)
+        return 1
+    print(rendering.dump(objects, args.output), end="")
     return 0
 
 

@@ -90,6 +90,8 @@ class OperatorSettings:
     """Seconds between checks that AWS still holds each alarm as declared, repairing any drift."""
     write_rate: float = 3.0
     """Alarm writes per second at most: PutMetricAlarm's default quota, so bulk creation never throttles."""
+    scaler_address: str = "kedawatch-scaler.kedawatch.svc.cluster.local:9090"
+    """Where KEDA reaches the scaler: the `scalerAddress` of generated ScaledObjects (the chart sets it)."""
     liveness: str | None = None
     """kopf's liveness endpoint, e.g. http://0.0.0.0:8081/healthz."""
     peering: str | None = None

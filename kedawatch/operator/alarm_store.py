@@ -1,4 +1,4 @@
-"""The operator's access to CloudWatch alarms: paced writes, and batched sweeps for the periodic resync.
+"""The operator's access to CloudWatch alarms and dashboards: paced writes, and batched sweeps for the periodic resync.
 
 A sweep reads every tracked alarm of a region at once: ceil(alarms / 100) DescribeAlarms and
 ceil(alarms / 100) tagging pages, shared by every object's timer that asks within the sweep's age.
@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from kedawatch.aws import alarms, clients, identities
+from kedawatch.aws import alarms, clients, dashboards, identities
 from kedawatch.operator import ownership, pacing
 
 __all__ = ["AlarmStore", "Sighting"]
@@ -61,6 +61,12 @@ class AlarmStore:
     async def set_tags(self, region: str, arn: str, current: Mapping[str, str], desired: Mapping[str, str]) -> None:
         if dict(current) != dict(desired):
             await self._write(region, alarms.set_tags, arn, current, desired)
+
+    async def put_dashboard(self, region: str, name: str, body: Mapping[str, Any]) -> None:
+        await self._write(region, dashboards.put, name, body)
+
+    async def delete_dashboard(self, region: str, name: str) -> None:
+        await self._write(region, dashboards.delete, name)
 
     def track(self, region: str, name: str) -> None:
         self._tracked.setdefault(region, set()).add(name)

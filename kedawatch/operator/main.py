@@ -11,7 +11,7 @@ from typing import Any
 
 import kopf
 
-from kedawatch.operator.reconcilers import alarms
+from kedawatch.operator.reconcilers import alarms, apps
 from kedawatch.operator.resources import crds
 
 __all__ = ["build_registry"]
@@ -23,9 +23,30 @@ def build_registry(ctx: alarms.Context, login: Callable[..., Any] = kopf.login_v
     """`login` reaches the API server: by default the official client's in-cluster or kubeconfig set-up."""
     registry = kopf.OperatorRegistry()
     kopf.on.login(registry=registry, id="login")(login)
-    for definition in crds.DEFINITIONS:
+    for definition in crds.ALARM_DEFINITIONS:
         _register_alarm_kind(registry, definition, ctx)
+    _register_apps(registry, crds.APP_DEFINITION, ctx)
     return registry
+
+
+def _register_apps(registry: kopf.OperatorRegistry, definition: crds.Definition, ctx: alarms.Context) -> None:
+    resource = (definition.group, definition.version, definition.plural)
+
+    @kopf.on.resume(*resource, id="app/resume", registry=registry)
+    @kopf.on.create(*resource, id="app/create", registry=registry)
+    @kopf.on.update(*resource, id="app/update", registry=registry)
+    async def reconcile_app(retry: int, body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
+        with _retrying(retry):
+            patch.status.update(await apps.reconcile_app(body, ctx))
+
+    @kopf.on.delete(*resource, id="app/delete", registry=registry)
+    async def delete_app(retry: int, body: kopf.Body, **_: Any) -> None:
+        with _retrying(retry):
+            await apps.delete_app(body, ctx)
+
+    @kopf.timer(*resource, id="app/mirror", interval=ctx.settings.state_interval, registry=registry)
+    async def mirror_app(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
+        patch.status.update(await apps.mirror_app(body, ctx))
 
 
 def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Definition, ctx: alarms.Context) -> None:

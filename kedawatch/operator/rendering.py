@@ -14,9 +14,12 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from kedawatch.operator.resources import app_observability as app_kind
+import yaml
 
-__all__ = ["RenderSettings", "Rendered", "render"]
+from kedawatch.operator.resources import app_observability as app_kind
+from kedawatch.operator.resources import fields, metric_alarm
+
+__all__ = ["RenderSettings", "Rendered", "dump", "render", "render_checked", "render_file"]
 
 GROUP_VERSION = "kedawatch.io/v1alpha1"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kedawatch"}
@@ -39,6 +42,47 @@ class Rendered:
 
     def objects(self) -> list[dict[str, Any]]:
         return [self.scaled_object, *self.alarms]
+
+
+def render_checked(app: Mapping[str, Any], settings: RenderSettings) -> tuple[Rendered | None, list[str]]:
+    """The children, or every problem with the spec (each naming its field) and none of them."""
+    problems = fields.validate(app_kind.APP_OBSERVABILITY, app.get("spec", {}))
+    if problems:
+        return None, problems
+    try:
+        rendered = render(app, settings)
+    except ValueError as exc:
+        return None, [str(exc)]
+    for alarm, child in zip(app["spec"].get("alarms", []), rendered.alarms, strict=True):
+        for problem in fields.validate(metric_alarm.METRIC_ALARM, child["spec"]):
+            problems.append(f"spec.alarms[{alarm['name']}].{problem.removeprefix('spec.').removeprefix('spec')}")
+    return (None if problems else rendered), problems
+
+
+def render_file(text: str, settings: RenderSettings) -> list[dict[str, Any]]:
+    """Every object the AppObservability documents in `text` become; other documents are skipped.
+
+    Raises ValueError naming each bad object and field.
+    """
+    objects: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for document in yaml.safe_load_all(text):
+        if not isinstance(document, dict) or document.get("kind") != "AppObservability":
+            continue
+        meta = document.get("metadata", {})
+        rendered, found = render_checked(document, settings)
+        problems += [f"{meta.get('namespace', 'default')}/{meta.get('name')}: {problem}" for problem in found]
+        if rendered is not None:
+            objects += rendered.objects()
+    if problems:
+        raise ValueError("invalid AppObservability:\n  " + "\n  ".join(problems))
+    return objects
+
+
+def dump(objects: list[dict[str, Any]], output: str) -> str:
+    if output == "json":
+        return json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}, indent=2) + "\n"
+    return "---\n".join(yaml.safe_dump(obj, sort_keys=False) for obj in objects)
 
 
 def render(app: Mapping[str, Any], settings: RenderSettings) -> Rendered:
@@ -242,6 +286,14 @@ def _dashboard(app: Mapping[str, Any], alarms: list[dict[str, Any]], settings: R
     return {"name": dashboard_name(app, settings), "body": {"widgets": widgets}}
 
 
+def with_alarm_widget(body: Mapping[str, Any], arns: list[str]) -> dict[str, Any]:
+    """The dashboard with an alarm status widget, once the alarms exist and their ARNs are known."""
+    if not arns:
+        return dict(body)
+    widget = {"type": "alarm", "width": 24, "height": 3, "properties": {"title": "Alarms", "alarms": arns}}
+    return {**body, "widgets": [*body["widgets"], widget]}
+
+
 def _metric_widget(trigger: Mapping[str, Any], settings: RenderSettings) -> dict[str, Any]:
     if "sqs" in trigger:
         queue = _queue_name(trigger["sqs"]["queueUrl"])
@@ -268,7 +320,3 @@ def _widget(title: str, metrics: list[Any], settings: RenderSettings, stat: str 
 def _alarm_list(alarms: list[dict[str, Any]]) -> str:
     names = [alarm["metadata"]["name"] for alarm in alarms]
     return "Alarms: " + (", ".join(names) if names else "none") + " (see `kubectl get cwalarm`)"
-
-
-def dashboard_json(dashboard: Mapping[str, Any]) -> str:
-    return json.dumps(dashboard["body"], sort_keys=True)

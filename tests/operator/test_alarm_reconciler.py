@@ -18,7 +18,7 @@ from kedawatch.operator.resources import crds
 from kedawatch.standins import aws
 
 REGION = "us-east-1"
-NATIVE, NATIVE_COMPOSITE, LEGACY, _ = crds.DEFINITIONS
+NATIVE, NATIVE_COMPOSITE, LEGACY, _ = crds.ALARM_DEFINITIONS
 SPEC: dict[str, Any] = {
     "namespace": "ContainerInsights",
     "metricName": "service_number_of_running_pods",

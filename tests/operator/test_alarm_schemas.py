@@ -254,6 +254,12 @@ def test_crds_are_structural_with_status_and_printer_columns() -> None:
     for definition in crds.DEFINITIONS:
         version = crds.manifest(definition)["spec"]["versions"][0]
         assert version["subresources"] == {"status": {}}
-        assert [c["name"] for c in version["additionalPrinterColumns"]] == ["State", "Alarm", "Synced", "Age"]
+        columns = [c["name"] for c in version["additionalPrinterColumns"]]
+        expected = (
+            ["Target", "Min", "Max", "Ready", "Alarming", "Age"]
+            if definition is crds.APP_DEFINITION
+            else ["State", "Alarm", "Synced", "Age"]
+        )
+        assert columns == expected
         status = version["schema"]["openAPIV3Schema"]["properties"]["status"]
         assert status["x-kubernetes-preserve-unknown-fields"] is True

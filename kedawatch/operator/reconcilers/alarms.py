@@ -15,7 +15,7 @@ from kedawatch.operator import alarm_store, conditions, ownership
 from kedawatch.operator.resources import crds, fields, legacy
 from kedawatch.operator.resources.composite_alarm import COMPOSITE_ALARM
 
-__all__ = ["AlarmObject", "Context", "Retry", "delete_alarm", "observe_alarm", "reconcile_alarm"]
+__all__ = ["AlarmObject", "Context", "Retry", "delete_alarm", "observe_alarm", "reconcile_alarm", "retry_if_transient"]
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ async def observe_alarm(obj: AlarmObject, ctx: Context) -> tuple[dict[str, Any],
     try:
         sighting = await ctx.store.sighting(region, name, ctx.settings.state_interval * 0.9)
     except errors.AwsError as exc:
-        _retry_if_transient(exc)
+        retry_if_transient(exc)
         return {}, None
     if sighting.description is None:
         return {"state": "", "stateReason": "the alarm does not exist in CloudWatch"}, None
@@ -112,7 +112,7 @@ async def delete_alarm(obj: AlarmObject, ctx: Context) -> None:
     try:
         await _delete_if_ours(obj, ctx, name, region)
     except errors.AwsError as exc:
-        _retry_if_transient(exc)
+        retry_if_transient(exc)
         raise Retry(f"cannot delete alarm {name}: {exc}") from exc
     ctx.store.untrack(region, name)
 
@@ -216,12 +216,12 @@ def _status(obj: AlarmObject, ok: bool, reason: str, message: str, desired: _Des
 
 def _failed(obj: AlarmObject, exc: errors.AwsError, desired: _Desired) -> dict[str, Any]:
     """Transient failures are retried; the rest wait in a condition until the spec changes."""
-    _retry_if_transient(exc)
+    retry_if_transient(exc)
     reason = "AccessDenied" if exc.failure is errors.Failure.DENIED else "AwsRejected"
     return _status(obj, False, reason, f"AWS {exc.failure.value}: {exc}", desired)
 
 
-def _retry_if_transient(exc: errors.AwsError) -> None:
+def retry_if_transient(exc: errors.AwsError) -> None:
     if exc.failure in _TRANSIENT:
         raise Retry(f"AWS {exc.failure.value}: {exc}") from exc
 

@@ -78,19 +78,10 @@ _CLOUDWATCH = {
         "region": _REGION,
         "roleArn": _ROLE,
     },
-    "x-kubernetes-validations": [
-        {
-            "rule": "has(self.expression) || (has(self.namespace) && has(self.metricName) && has(self.dimensions))",
-            "message": "a cloudwatch trigger needs expression, or namespace, metricName and dimensions",
-        }
-    ],
 }
 _TRIGGER = {
     "type": "object",
     "properties": {"name": _NAME, "sqs": _SQS, "cloudwatch": _CLOUDWATCH},
-    "x-kubernetes-validations": [
-        {"rule": "has(self.sqs) != has(self.cloudwatch)", "message": "a trigger is exactly one of sqs or cloudwatch"}
-    ],
 }
 _ALARM_SPEC = metric_alarm.METRIC_ALARM.schema()
 PRESETS = ("replicasNearMax", "queueBacklogAge", "scalerUnavailable")
@@ -115,13 +106,6 @@ _ALARM = {
         },
         "alarmActions": metric_alarm.FIELDS_BY_KEY["alarmActions"].schema,
     },
-    "x-kubernetes-validations": [
-        {
-            "rule": "[has(self.metric), has(self.replicasNearMax), has(self.queueBacklogAge),"
-            " has(self.scalerUnavailable)].filter(x, x).size() == 1",
-            "message": "an alarm is exactly one of metric, replicasNearMax, queueBacklogAge or scalerUnavailable",
-        }
-    ],
 }
 _SCALING = {
     "type": "object",
@@ -149,6 +133,13 @@ _SCALING = {
 
 def _scaling(spec: Any) -> dict[str, Any]:
     return dict(spec.get("scaling", {}))
+
+
+def _cloudwatch_ok(trigger: Any) -> bool:
+    source = trigger.get("cloudwatch")
+    return (
+        source is None or "expression" in source or all(k in source for k in ("namespace", "metricName", "dimensions"))
+    )
 
 
 FIELDS = (
@@ -181,6 +172,23 @@ RULES = (
         "(has(self.scaling.minReplicas) ? self.scaling.minReplicas : 1)",
         "scaling.idleReplicas must be less than scaling.minReplicas",
         lambda s: "idleReplicas" not in _scaling(s) or _scaling(s)["idleReplicas"] < _scaling(s).get("minReplicas", 1),
+    ),
+    Rule(
+        "self.scaling.triggers.all(t, has(t.sqs) != has(t.cloudwatch))",
+        "each of scaling.triggers is exactly one of sqs or cloudwatch",
+        lambda s: all(("sqs" in t) != ("cloudwatch" in t) for t in _scaling(s)["triggers"]),
+    ),
+    Rule(
+        "self.scaling.triggers.all(t, !has(t.cloudwatch) || has(t.cloudwatch.expression)"
+        " || (has(t.cloudwatch.namespace) && has(t.cloudwatch.metricName) && has(t.cloudwatch.dimensions)))",
+        "a cloudwatch trigger needs expression, or namespace, metricName and dimensions",
+        lambda s: all(_cloudwatch_ok(t) for t in _scaling(s)["triggers"]),
+    ),
+    Rule(
+        "!has(self.alarms) || self.alarms.all(a, [has(a.metric), has(a.replicasNearMax), has(a.queueBacklogAge),"
+        " has(a.scalerUnavailable)].filter(x, x).size() == 1)",
+        "each of alarms is exactly one of metric, replicasNearMax, queueBacklogAge or scalerUnavailable",
+        lambda s: all(sum(p in a for p in ("metric", *PRESETS)) == 1 for a in s.get("alarms", [])),
     ),
     Rule(
         "!has(self.alarms) || self.alarms.all(a, self.alarms.exists_one(b, b.name == a.name))",

@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 
-__all__ = ["Field", "Kind", "Rule", "string_list", "validate"]
+__all__ = ["Field", "Kind", "Rule", "plain_schema", "string_list", "validate"]
 
 Spec = Mapping[str, Any]
 
@@ -80,15 +80,15 @@ def validate(kind: Kind, spec: Spec) -> list[str]:
 
 
 def _validator(kind: Kind) -> jsonschema.protocols.Validator:
-    return jsonschema.Draft7Validator(_plain(kind.schema()))
+    return jsonschema.Draft7Validator(plain_schema(kind.schema()))
 
 
-def _plain(schema: Any) -> Any:
+def plain_schema(schema: Any) -> Any:
     """The schema without Kubernetes' own keywords, which jsonschema does not know."""
     if isinstance(schema, dict):
-        return {key: _plain(value) for key, value in schema.items() if not key.startswith("x-kubernetes-")}
+        return {key: plain_schema(value) for key, value in schema.items() if not key.startswith("x-kubernetes-")}
     if isinstance(schema, list):
-        return [_plain(item) for item in schema]
+        return [plain_schema(item) for item in schema]
     return schema
 
 

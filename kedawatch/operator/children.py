@@ -1,0 +1,115 @@
+"""Objects an AppObservability owns, written with the official client off the event loop.
+
+Writes are JSON merge patches (never strategic merge, which custom resources do not support). An object
+of the same name that another owner controls is never touched: the caller reports a conflict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import kubernetes
+
+__all__ = ["Applied", "Children"]
+
+NOT_FOUND = 404
+
+
+@dataclasses.dataclass(frozen=True)
+class Applied:
+    name: str
+    conflict: bool = False
+    changed: bool = False
+
+
+class Children:
+    def __init__(self, client: Any, owner_uid: str) -> None:
+        self._api = kubernetes.client.CustomObjectsApi(client)
+        self._owner_uid = owner_uid
+
+    def owns(self, obj: Mapping[str, Any]) -> bool:
+        refs = obj.get("metadata", {}).get("ownerReferences") or []
+        return any(ref.get("uid") == self._owner_uid and ref.get("controller") for ref in refs)
+
+    async def apply(self, desired: Mapping[str, Any]) -> Applied:
+        """Create `desired`, or merge-patch it into the object we own; leave anyone else's alone."""
+        name = desired["metadata"]["name"]
+        current = await self.get(desired["apiVersion"], _plural(desired), desired["metadata"]["namespace"], name)
+        if current is None:
+            await self._call("create_namespaced_custom_object", desired, body=dict(desired))
+            return Applied(name, changed=True)
+        if not self.owns(current):
+            return Applied(name, conflict=True)
+        patch = _merge_patch(current, desired)
+        if patch:
+            await self._call("patch_namespaced_custom_object", desired, name, body=patch)
+        return Applied(name, changed=bool(patch))
+
+    async def get(self, api_version: str, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        group, version = api_version.split("/")
+        try:
+            found = await asyncio.to_thread(
+                self._api.get_namespaced_custom_object, group, version, namespace, plural, name
+            )
+        except kubernetes.client.ApiException as exc:
+            if exc.status == NOT_FOUND:
+                return None
+            raise
+        return dict(found)
+
+    async def owned(self, api_version: str, plural: str, namespace: str) -> list[dict[str, Any]]:
+        group, version = api_version.split("/")
+        listed = await asyncio.to_thread(self._api.list_namespaced_custom_object, group, version, namespace, plural)
+        return [dict(item) for item in listed.get("items", []) if self.owns(item)]
+
+    async def delete(self, api_version: str, plural: str, namespace: str, name: str) -> None:
+        group, version = api_version.split("/")
+        try:
+            await asyncio.to_thread(self._api.delete_namespaced_custom_object, group, version, namespace, plural, name)
+        except kubernetes.client.ApiException as exc:
+            if exc.status != NOT_FOUND:
+                raise
+
+    async def _call(self, method: str, desired: Mapping[str, Any], *args: Any, body: Any) -> None:
+        group, version = desired["apiVersion"].split("/")
+        call = getattr(self._api, method)
+        namespace = desired["metadata"]["namespace"]
+        arguments = (group, version, namespace, _plural(desired), *args, body)
+        await asyncio.to_thread(call, *arguments)
+
+
+def _plural(obj: Mapping[str, Any]) -> str:
+    return {"ScaledObject": "scaledobjects", "CloudWatchMetricAlarm": "cloudwatchmetricalarms"}[obj["kind"]]
+
+
+def _merge_patch(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+    """The merge patch that makes `current`'s spec, labels and owners `desired`'s; empty when they match."""
+    patch: dict[str, Any] = {}
+    spec = _diff(current.get("spec", {}), desired["spec"])
+    if spec:
+        patch["spec"] = spec
+    meta = {
+        key: desired["metadata"][key]
+        for key in ("labels", "ownerReferences")
+        if current.get("metadata", {}).get(key) != desired["metadata"][key]
+    }
+    if meta:
+        patch["metadata"] = meta
+    return patch
+
+
+def _diff(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+    """RFC 7386: changed keys with their new values, removed keys as null, nested maps recursively."""
+    patch: dict[str, Any] = {key: None for key in current if key not in desired}
+    for key, value in desired.items():
+        old = current.get(key)
+        if isinstance(value, Mapping) and isinstance(old, Mapping):
+            nested = _diff(old, value)
+            if nested:
+                patch[key] = nested
+        elif old != value:
+            patch[key] = value
+    return patch

@@ -1,0 +1,119 @@
+"""Reconcile an AppObservability: its ScaledObject, its CloudWatchMetricAlarm objects, its dashboard.
+
+Children carry a controlling ownerReference, so Kubernetes' garbage collector removes them with their
+AppObservability; the dashboard lives in AWS, so deleting it is ours (behind a finalizer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from kedawatch.aws import errors
+from kedawatch.operator import children, conditions, rendering
+from kedawatch.operator.reconcilers import alarms
+
+__all__ = ["delete_app", "mirror_app", "reconcile_app", "render_settings"]
+
+ALARM_PLURAL = "cloudwatchmetricalarms"
+
+
+def render_settings(ctx: alarms.Context) -> rendering.RenderSettings:
+    return rendering.RenderSettings(ctx.settings.scaler_address, ctx.settings.cluster_name, ctx.default_region)
+
+
+async def reconcile_app(app: Mapping[str, Any], ctx: alarms.Context) -> dict[str, Any]:
+    """Create or update the children and the dashboard; return the status patch."""
+    rendered, problems = rendering.render_checked(app, render_settings(ctx))
+    if rendered is None:
+        return _status(app, False, "InvalidSpec", "; ".join(problems))
+    owned = children.Children(ctx.kube, app["metadata"].get("uid", ""))
+    conflicts = [applied.name for applied in [await owned.apply(obj) for obj in rendered.objects()] if applied.conflict]
+    await _prune_alarms(owned, app, {alarm["metadata"]["name"] for alarm in rendered.alarms})
+    try:
+        dashboard = await _sync_dashboard(app, rendered, ctx, await _alarm_arns(owned, app))
+    except errors.AwsError as exc:
+        alarms.retry_if_transient(exc)
+        return _status(app, False, "DashboardFailed", f"AWS {exc.failure.value}: {exc}")
+    status = {**_status(app, True, "Ready", "the ScaledObject, alarms and dashboard match the spec"), **dashboard}
+    if conflicts:
+        message = f"not overwriting objects owned by someone else: {', '.join(conflicts)}"
+        status = {**status, **_status(app, False, "Conflict", message)}
+    return {**status, "scaledObject": rendered.scaled_object["metadata"]["name"], **await _mirror(owned, app, rendered)}
+
+
+async def mirror_app(app: Mapping[str, Any], ctx: alarms.Context) -> dict[str, Any]:
+    """Copy each child alarm's state into the app's status; refresh the dashboard once alarm ARNs are known."""
+    rendered, _ = rendering.render_checked(app, render_settings(ctx))
+    if rendered is None:
+        return {}
+    owned = children.Children(ctx.kube, app["metadata"].get("uid", ""))
+    dashboard = await _sync_dashboard(app, rendered, ctx, await _alarm_arns(owned, app))
+    return {**dashboard, **await _mirror(owned, app, rendered)}
+
+
+async def delete_app(app: Mapping[str, Any], ctx: alarms.Context) -> None:
+    """The children go with Kubernetes' garbage collector; the dashboard is ours to delete."""
+    name = app.get("status", {}).get("dashboard")
+    if name:
+        try:
+            await ctx.store.delete_dashboard(ctx.default_region, name)
+        except errors.AwsError as exc:
+            alarms.retry_if_transient(exc)
+            raise alarms.Retry(f"cannot delete dashboard {name}: {exc}") from exc
+
+
+async def _prune_alarms(owned: children.Children, app: Mapping[str, Any], wanted: set[str]) -> None:
+    namespace = app["metadata"].get("namespace", "default")
+    for alarm in await owned.owned(rendering.GROUP_VERSION, ALARM_PLURAL, namespace):
+        if alarm["metadata"]["name"] not in wanted:
+            await owned.delete(rendering.GROUP_VERSION, ALARM_PLURAL, namespace, alarm["metadata"]["name"])
+
+
+async def _alarm_arns(owned: children.Children, app: Mapping[str, Any]) -> list[str]:
+    namespace = app["metadata"].get("namespace", "default")
+    listed = await owned.owned(rendering.GROUP_VERSION, ALARM_PLURAL, namespace)
+    return sorted(arn for alarm in listed if (arn := alarm.get("status", {}).get("alarmArn")))
+
+
+async def _mirror(owned: children.Children, app: Mapping[str, Any], rendered: rendering.Rendered) -> dict[str, Any]:
+    namespace = app["metadata"].get("namespace", "default")
+    by_name = {a["metadata"]["name"]: a for a in await owned.owned(rendering.GROUP_VERSION, ALARM_PLURAL, namespace)}
+    mirrored = []
+    for declared, child in zip(app["spec"].get("alarms", []), rendered.alarms, strict=True):
+        status = by_name.get(child["metadata"]["name"], {}).get("status", {})
+        mirrored.append({
+            "name": declared["name"],
+            "object": child["metadata"]["name"],
+            "alarmName": status.get("alarmName", ""),
+            "state": status.get("state", ""),
+        })  # fmt: skip
+    return {"alarms": mirrored, "alarmsInAlarm": sum(1 for alarm in mirrored if alarm["state"] == "ALARM")}
+
+
+async def _sync_dashboard(
+    app: Mapping[str, Any], rendered: rendering.Rendered, ctx: alarms.Context, arns: list[str]
+) -> dict[str, Any]:
+    """Put the dashboard when its body changed (a digest in status says), delete it when turned off."""
+    previous = app.get("status", {})
+    if rendered.dashboard is None:
+        if previous.get("dashboard"):
+            await ctx.store.delete_dashboard(ctx.default_region, previous["dashboard"])
+        return {"dashboard": "", "dashboardDigest": ""}
+    body = rendering.with_alarm_widget(rendered.dashboard["body"], arns)
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+    name = rendered.dashboard["name"]
+    if (previous.get("dashboard"), previous.get("dashboardDigest")) != (name, digest):
+        await ctx.store.put_dashboard(ctx.default_region, name, body)
+    return {"dashboard": name, "dashboardDigest": digest}
+
+
+def _status(app: Mapping[str, Any], ok: bool, reason: str, message: str) -> dict[str, Any]:
+    generation = app["metadata"].get("generation")
+    previous = app.get("status", {}).get("conditions", [])
+    return {
+        "observedGeneration": generation,
+        "conditions": conditions.condition("Ready", ok, reason, message, generation, previous),
+    }
