@@ -68,7 +68,7 @@ def _plural(body: dict[str, Any]) -> str:
     raise LookupError(body["kind"])
 
 
-def eventually(check: Callable[[], Any], within: float = 10.0) -> Any:
+def eventually(check: Callable[[], Any], within: float = 20.0) -> Any:
     """Poll `check` until it returns something truthy; the operator works asynchronously."""
     deadline = time.monotonic() + within
     while True:
