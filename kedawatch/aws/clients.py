@@ -1,8 +1,7 @@
 """boto3 clients, one per service and identity, created once and shared by every thread.
 
 Credentials come from boto3's standard chain (IRSA, Pod Identity, environment), so `AWS_ENDPOINT_URL`
-points every client at a stand-in. An identity with a role assumes it with those credentials; botocore
-refreshes the assumed-role credentials before they expire.
+points every client at a stand-in. An identity with a role is served by the `assume` strategy given, if any.
 """
 
 from __future__ import annotations
@@ -13,26 +12,30 @@ from typing import Any, cast
 
 import boto3
 import botocore.config
-import botocore.credentials
-import botocore.session
 
 from kedawatch import __version__, settings
-from kedawatch.aws import identities
+from kedawatch.aws import errors, identities
 
-__all__ = ["AwsClients", "CallObserver"]
+__all__ = ["AwsClients", "CallObserver", "RoleAssumer"]
 
+RoleAssumer = Callable[[Any, str], boto3.session.Session]
+"""Given an STS client and a role ARN, a session with that role's credentials (`roles.assume`)."""
 CallObserver = Callable[[str, str], None]
 """Told of every AWS API call made: the operation's name and its outcome (`ok` or AWS's error code)."""
-
-_SESSION_NAME = "kedawatch"
 
 
 class AwsClients:
     """Creates and caches clients per (service, identity)."""
 
-    def __init__(self, aws_settings: settings.AwsSettings, observe: CallObserver | None = None) -> None:
+    def __init__(
+        self,
+        aws_settings: settings.AwsSettings,
+        observe: CallObserver | None = None,
+        assume: RoleAssumer | None = None,
+    ) -> None:
         self._settings = aws_settings
         self._observe = observe
+        self._assume = assume
         self._lock = threading.Lock()
         self._base = boto3.session.Session()
         self._sessions: dict[str | None, boto3.session.Session] = {}
@@ -75,21 +78,11 @@ class AwsClients:
         return session
 
     def _assumed(self, role_arn: str, region: str) -> boto3.session.Session:
-        sts = self._create("sts", identities.AwsIdentity(region=region))
-
-        def fetch() -> dict[str, str]:
-            answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=_SESSION_NAME)["Credentials"]
-            return {
-                "access_key": answer["AccessKeyId"],
-                "secret_key": answer["SecretAccessKey"],
-                "token": answer["SessionToken"],
-                "expiry_time": answer["Expiration"].isoformat(),
-            }
-
-        credentials = botocore.credentials.DeferredRefreshableCredentials(fetch, method="sts-assume-role")
-        core = botocore.session.Session()
-        core.register_component("credential_provider", _Fixed(credentials))
-        return boto3.session.Session(botocore_session=core)
+        if self._assume is None:
+            raise errors.AwsError(
+                errors.Failure.INVALID, "RolesDisabled", f"this component assumes no role ({role_arn})"
+            )
+        return self._assume(self._create("sts", identities.AwsIdentity(region=region)), role_arn)
 
     def _after_call(self, model: Any, parsed: Any, **_: Any) -> None:
         assert self._observe is not None
@@ -100,14 +93,3 @@ class AwsClients:
         """A call that got no answer from AWS at all (connection refused, timeout)."""
         assert self._observe is not None
         self._observe(event_name.rsplit(".", 1)[-1], type(exception).__name__)
-
-
-class _Fixed(botocore.credentials.CredentialResolver):
-    """A credential chain of exactly one set of (refreshable) credentials."""
-
-    def __init__(self, credentials: botocore.credentials.Credentials) -> None:
-        super().__init__(providers=[])
-        self._credentials = credentials
-
-    def load_credentials(self) -> botocore.credentials.Credentials:
-        return self._credentials

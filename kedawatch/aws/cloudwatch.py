@@ -14,10 +14,7 @@ from typing import Any
 from kedawatch.aws import errors
 
 __all__ = [
-    "EXTENDED_STATISTIC",
     "MAX_QUERIES",
-    "STANDARD_UNITS",
-    "STATISTICS",
     "MetricQuery",
     "Outcome",
     "get_metric_data",
@@ -25,17 +22,6 @@ __all__ = [
 
 MAX_QUERIES = 500
 """GetMetricData's limit on queries per call."""
-
-STANDARD_UNITS = (
-    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes",
-    "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second",
-    "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second",
-    "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None",
-)  # fmt: skip
-"""CloudWatch's StandardUnit values."""
-STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
-EXTENDED_STATISTIC = r"^((p|tm|tc|ts|wm)(100|\d{1,2}(\.\d{1,10})?)|(TM|TC|TS|WM|PR)\([^()]{1,40}\)|IQM)$"
-"""Percentiles and the other extended statistics, as a pattern both for metadata and for CRD schemas."""
 
 Outcome = tuple[float, ...] | errors.AwsError
 """A query's datapoints, newest first, or why it has none."""

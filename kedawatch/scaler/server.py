@@ -14,7 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from kedawatch import settings
-from kedawatch.aws import clients
+from kedawatch.aws import clients, roles
 from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
 from kedawatch.scaler import fetchers, hub, reads, service, telemetry, triggers
@@ -34,7 +34,7 @@ class ScalerServer:
     def __init__(self, scaler_settings: settings.ScalerSettings, clock: hub.Clock | None = None) -> None:
         self.settings = scaler_settings
         self.metrics = telemetry.ScalerMetrics()
-        self.aws = clients.AwsClients(scaler_settings.aws, self.metrics.observe_aws_call)
+        self.aws = clients.AwsClients(scaler_settings.aws, self.metrics.observe_aws_call, roles.assume)
         self._executor = concurrent.futures.ThreadPoolExecutor(scaler_settings.aws.workers, "aws")
         hub_settings = scaler_settings.hub
         clocks = {} if clock is None else {"clock": clock}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kedawatch.aws import cloudwatch
+from kedawatch.aws import vocabulary
 from kedawatch.operator.resources import common
 from kedawatch.operator.resources.fields import Field, Kind, Rule, Spec
 
@@ -35,9 +35,9 @@ _DIMENSIONS: dict[str, Any] = {
         },
     },
 }
-_STATISTIC: dict[str, Any] = {"type": "string", "enum": list(cloudwatch.STATISTICS)}
-_EXTENDED_STATISTIC: dict[str, Any] = {"type": "string", "pattern": cloudwatch.EXTENDED_STATISTIC}
-_UNIT: dict[str, Any] = {"type": "string", "enum": list(cloudwatch.STANDARD_UNITS)}
+_STATISTIC: dict[str, Any] = {"type": "string", "enum": list(vocabulary.STATISTICS)}
+_EXTENDED_STATISTIC: dict[str, Any] = {"type": "string", "pattern": vocabulary.EXTENDED_STATISTIC}
+_UNIT: dict[str, Any] = {"type": "string", "enum": list(vocabulary.STANDARD_UNITS)}
 _NAME: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 255}
 _QUERIES: dict[str, Any] = {
     "type": "array",

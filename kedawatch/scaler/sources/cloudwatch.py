@@ -6,13 +6,13 @@ import dataclasses
 import re
 from typing import ClassVar
 
-from kedawatch.aws import cloudwatch, identities
+from kedawatch.aws import cloudwatch, identities, vocabulary
 from kedawatch.scaler import metadata, reads
 from kedawatch.scaler.sources import base
 
 __all__ = ["CloudWatchMetric", "EmptyMetricData"]
 
-_EXTENDED = re.compile(cloudwatch.EXTENDED_STATISTIC)
+_EXTENDED = re.compile(vocabulary.EXTENDED_STATISTIC)
 
 
 class EmptyMetricData(Exception):
@@ -20,9 +20,9 @@ class EmptyMetricData(Exception):
 
 
 def _statistic(value: str) -> str | None:
-    if value in cloudwatch.STATISTICS or _EXTENDED.match(value):
+    if value in vocabulary.STATISTICS or _EXTENDED.match(value):
         return None
-    return f"must be one of {', '.join(cloudwatch.STATISTICS)} or a percentile/extended statistic such as p99"
+    return f"must be one of {', '.join(vocabulary.STATISTICS)} or a percentile/extended statistic such as p99"
 
 
 def _period(value: int) -> str | None:
@@ -53,7 +53,7 @@ class CloudWatchMetric(base.AwsParams):
 
     collection_time: int = metadata.param("metricCollectionTime", default=300, check=metadata.positive)
     statistic: str = metadata.param("metricStat", default="Average", check=_statistic)
-    unit: str | None = metadata.param("metricUnit", default=None, check=metadata.one_of(*cloudwatch.STANDARD_UNITS))
+    unit: str | None = metadata.param("metricUnit", default=None, check=metadata.one_of(*vocabulary.STANDARD_UNITS))
     period: int = metadata.param("metricStatPeriod", default=300, check=_period)
     end_offset: int = metadata.param("metricEndTimeOffset", default=0, check=metadata.not_negative)
     account_id: str | None = metadata.param("awsAccountId", default=None, check=_account)

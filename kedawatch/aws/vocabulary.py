@@ -1,0 +1,16 @@
+"""The names CloudWatch uses, for validating metadata and schemas before anything is sent. No calls here."""
+
+from __future__ import annotations
+
+__all__ = ["EXTENDED_STATISTIC", "STANDARD_UNITS", "STATISTICS"]
+
+STANDARD_UNITS = (
+    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes",
+    "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second",
+    "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second",
+    "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None",
+)  # fmt: skip
+"""CloudWatch's StandardUnit values."""
+STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
+EXTENDED_STATISTIC = r"^((p|tm|tc|ts|wm)(100|\d{1,2}(\.\d{1,10})?)|(TM|TC|TS|WM|PR)\([^()]{1,40}\)|IQM)$"
+"""Percentiles and the other extended statistics, as a pattern both for metadata and for CRD schemas."""

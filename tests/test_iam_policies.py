@@ -1,0 +1,88 @@
+"""The IAM policies grant exactly the AWS operations each component's code calls: nothing missing, nothing more.
+
+The calls are found in the source: every boto3 client method called in the `kedawatch.aws` modules that a
+component imports, mapped to its API operation by botocore's own service models.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import botocore.session
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "kedawatch"
+SERVICES = {"sqs": "sqs", "cloudwatch": "cloudwatch", "sts": "sts", "resourcegroupstaggingapi": "tag"}
+"""botocore service name -> IAM action prefix."""
+
+
+def method_actions() -> dict[str, set[str]]:
+    """Each boto3 client method name -> the IAM actions it may be (a name can exist in several services)."""
+    session = botocore.session.get_session()
+    actions: dict[str, set[str]] = {}
+    for service, prefix in SERVICES.items():
+        model = session.get_service_model(service)
+        for operation in model.operation_names:
+            method = botocore.xform_name(operation)
+            actions.setdefault(method, set()).add(f"{prefix}:{operation}")
+    return actions
+
+
+def imported_aws_modules(component: str) -> set[str]:
+    """The `kedawatch.aws` modules imported anywhere in the component's package (or by what it imports)."""
+    seen: set[str] = set()
+    todo = [path for path in (PACKAGE / component).rglob("*.py")]
+    while todo:
+        tree = ast.parse(todo.pop().read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "kedawatch.aws":
+                for alias in node.names:
+                    if alias.name not in seen:
+                        seen.add(alias.name)
+                        todo.append(PACKAGE / "aws" / f"{alias.name}.py")
+    return seen
+
+
+def called_actions(modules: set[str]) -> set[str]:
+    known = method_actions()
+    found: set[str] = set()
+    for module in modules:
+        tree = ast.parse((PACKAGE / "aws" / f"{module}.py").read_text())
+        for node in ast.walk(tree):
+            name = None
+            if isinstance(node, ast.Attribute) and node.attr in known:
+                name = node.attr
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in known:
+                name = node.value  # get_paginator("get_metric_data")
+            if name:
+                found |= _resolve(known[name], module)
+    return found
+
+
+def _resolve(candidates: set[str], module: str) -> set[str]:
+    """Pick the service a module talks to when a method name exists in several (tag_resource, ...)."""
+    prefix = {"sqs": "sqs", "cloudwatch": "cloudwatch", "alarms": "cloudwatch", "dashboards": "cloudwatch"}.get(module)
+    if len(candidates) == 1 or prefix is None:
+        return candidates if len(candidates) == 1 else {c for c in candidates if c.startswith("sts:")}
+    chosen = {c for c in candidates if c.startswith(f"{prefix}:")}
+    return chosen or candidates
+
+
+def granted(policy: str) -> set[str]:
+    document = json.loads((ROOT / "deploy" / "iam" / policy).read_text())
+    return {action for statement in document["Statement"] for action in statement["Action"]}
+
+
+@pytest.mark.parametrize(
+    ("component", "policy"), [("scaler", "scaler-policy.json"), ("operator", "operator-policy.json")]
+)
+def test_policy_grants_exactly_what_the_code_calls(component: str, policy: str) -> None:
+    assert granted(policy) == called_actions(imported_aws_modules(component))
+
+
+def test_no_policy_grants_a_wildcard_action() -> None:
+    for policy in ("scaler-policy.json", "operator-policy.json"):
+        assert not [action for action in granted(policy) if "*" in action]
