@@ -15,7 +15,7 @@ import multiprocessing
 import multiprocessing.connection
 import socketserver
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import boto3
 import botocore.config
@@ -122,7 +122,7 @@ def aws_standins() -> Iterator[StandIns]:
         moto.stop()
 
 
-def aws_client(service: str) -> Any:
+def aws_client(service: Literal["sqs", "cloudwatch"]) -> Any:
     """A boto3 client for set-up and for the built-in baseline, with a connection per worker thread."""
     config = botocore.config.Config(max_pool_connections=32, retries={"mode": "standard", "max_attempts": 2})
     return boto3.client(service, config=config)

@@ -1,0 +1,284 @@
+"""AWS calls and CloudWatch metrics requested: kedawatch against KEDA's built-in scalers, side by side.
+
+KEDA's call pattern is replayed for N ScaledObjects over simulated minutes on a fake clock: every 15 s (HPA
+sync) GetMetricSpec, GetMetrics and IsActive, and every 30 s (poll) the same three again, with every trigger
+firing at the same instant (the worst case, as after a restart). A counting proxy in front of moto counts
+the AWS calls. The built-in baseline makes one real AWS call per evaluation against the same proxy, for at
+most `--baseline-sample` triggers, and is scaled linearly to N.
+
+    .venv/bin/python -m benchmarks.aws_calls [--quick] [--sizes 10,100,1000] [--sqs-sizes 10,100] [--minutes 10]
+
+The default run takes about 10 minutes on 2 cores: a Python gRPC server answers ~1,500 RPCs a second, and
+N=1000 over 10 minutes is 180,000 RPCs per variant. `--quick` takes under a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import dataclasses
+import datetime
+import math
+import time
+from collections.abc import Sequence
+
+from benchmarks import _common
+from kedawatch import settings
+from kedawatch.aws import cloudwatch
+from kedawatch.scaler import reads
+
+HPA_SYNC = 15.0
+"""Seconds between HPA syncs (KEDA's default); one tick of the simulation."""
+POLL_EVERY = 2
+"""KEDA polls every 30 s by default: every second tick."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    key: str
+    title: str
+    source: str
+    """Which built-in scaler the variant stands in for: "cloudwatch" or "sqs"."""
+    shared: bool = False
+    """Every ScaledObject reads the same metric (only meaningful for CloudWatch)."""
+
+
+VARIANTS = (
+    Variant("cw", "a) CloudWatch, a metric per ScaledObject", "cloudwatch"),
+    Variant("sqs", "b) SQS, a queue per ScaledObject", "sqs"),
+    Variant("cw-shared", "c) CloudWatch, one metric shared by all", "cloudwatch", shared=True),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class KedawatchRun:
+    calls: int
+    metrics: int
+    metric_data_per_tick: list[int]
+    failures: collections.Counter[str]
+    seconds: float
+
+
+def schedule(minutes: float) -> list[bool]:
+    """One entry per HPA sync: whether KEDA's poll fires at the same instant. Used by both sides."""
+    return [tick % POLL_EVERY == 0 for tick in range(int(minutes * 60 / HPA_SYNC))]
+
+
+def evaluations_per_trigger(minutes: float) -> int:
+    """Evaluations KEDA asks of one trigger: each HPA sync, plus each poll."""
+    return sum(2 if poll_too else 1 for poll_too in schedule(minutes))
+
+
+# --- set-up -----------------------------------------------------------------------------------------------
+
+
+def prepare(variant: Variant, count: int) -> list[dict[str, str]]:
+    """Creates the variant's AWS resources in moto and returns the metadata of `count` triggers."""
+    if variant.source == "sqs":
+        return [_common.sqs_metadata(url) for url in _create_queues(count)]
+    dimension_values = ["shared"] * count if variant.shared else [f"svc{index}" for index in range(count)]
+    _put_datapoints(sorted(set(dimension_values)))
+    return [_common.cloudwatch_metadata(value) for value in dimension_values]
+
+
+def _create_queues(count: int) -> list[str]:
+    sqs = _common.aws_client("sqs")
+    return _common.threaded(lambda index: str(sqs.create_queue(QueueName=f"q{index}")["QueueUrl"]), range(count))
+
+
+def _put_datapoints(dimension_values: Sequence[str]) -> None:
+    """One datapoint per metric, so GetMetricData answers carry values as in production."""
+    cw = _common.aws_client("cloudwatch")
+    now = datetime.datetime.now(datetime.UTC)
+    for start in range(0, len(dimension_values), 1000):
+        data = [
+            {"MetricName": "M", "Dimensions": [{"Name": "Service", "Value": value}], "Value": 7.0, "Timestamp": now}
+            for value in dimension_values[start : start + 1000]
+        ]
+        cw.put_metric_data(Namespace="App", MetricData=data)
+
+
+# --- the built-in baseline --------------------------------------------------------------------------------
+
+
+class BuiltinScaler:
+    """What KEDA's aws-sqs-queue and aws-cloudwatch scalers do per evaluation: one AWS call, theirs alone."""
+
+    def __init__(self) -> None:
+        self._sqs = _common.aws_client("sqs")
+        self._cloudwatch = _common.aws_client("cloudwatch")
+
+    def evaluate(self, metadata: dict[str, str]) -> None:
+        if "queueURL" in metadata:
+            attributes = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            self._sqs.get_queue_attributes(QueueUrl=metadata["queueURL"], AttributeNames=attributes)
+        else:
+            self._get_metric_data(metadata)
+
+    def _get_metric_data(self, metadata: dict[str, str]) -> None:
+        period, collection = int(metadata["metricStatPeriod"]), int(metadata["metricCollectionTime"])
+        start, end = reads.query_window(time.time(), period, 0, collection)
+        dimensions = ((metadata["dimensionName"], metadata["dimensionValue"]),)
+        query = cloudwatch.MetricQuery(period, metadata["namespace"], metadata["metricName"], dimensions)
+        self._cloudwatch.get_metric_data(
+            MetricDataQueries=[query.to_api("q1")], StartTime=start, EndTime=end, ScanBy="TimestampDescending"
+        )
+
+
+def measure_builtin(
+    standins: _common.StandIns, metadatas: Sequence[dict[str, str]], evaluations: int
+) -> tuple[int, int]:
+    """(AWS calls, metrics requested) of the built-in scalers for these triggers, counted by the proxy."""
+    builtin = BuiltinScaler()
+    standins.proxy.reset()
+    _common.threaded(builtin.evaluate, [metadata for metadata in metadatas for _ in range(evaluations)])
+    return sum(standins.proxy.calls.values()), standins.proxy.metrics_requested
+
+
+# --- kedawatch --------------------------------------------------------------------------------------------
+
+
+async def measure_kedawatch(
+    standins: _common.StandIns, metadatas: Sequence[dict[str, str]], args: argparse.Namespace
+) -> KedawatchRun:
+    """A fresh scaler on a fake clock, driven tick by tick; AWS calls counted by the proxy per tick."""
+    clock = _common.FakeClock()
+    hub_settings = settings.HubSettings(gather_delay=args.gather_delay)
+    per_tick: list[int] = []
+    failures: collections.Counter[str] = collections.Counter()
+    started = time.perf_counter()
+    async with _common.running_scaler(hub_settings, clock) as scaler:
+        standins.proxy.reset()
+        with _common.KedaDriver(scaler.port, args.concurrency) as driver:
+            for poll_too in schedule(args.minutes):
+                before = standins.proxy.calls["GetMetricData"]
+                failures += await driver.tick(metadatas, poll_too)
+                await scaler.hub.close()  # let reads whose RPC timed out land before the clock moves on
+                per_tick.append(standins.proxy.calls["GetMetricData"] - before)
+                clock.advance(HPA_SYNC)
+    calls, metrics = sum(standins.proxy.calls.values()), standins.proxy.metrics_requested
+    return KedawatchRun(calls, metrics, per_tick, failures, time.perf_counter() - started)
+
+
+# --- the goal and the table -------------------------------------------------------------------------------
+
+
+def metric_data_goal(run: KedawatchRun, metadatas: Sequence[dict[str, str]]) -> tuple[str, str, str]:
+    """Most GetMetricData calls in any freshness window, the limit ceil(distinct/500), and the verdict."""
+    if "queueURL" in metadatas[0]:
+        return "n/a", "n/a", "n/a"
+    freshness = min(settings.HubSettings().cloudwatch_freshness, float(metadatas[0]["metricStatPeriod"]))
+    window = max(1, math.ceil(freshness / HPA_SYNC))
+    ticks = run.metric_data_per_tick
+    worst = max(sum(ticks[start : start + window]) for start in range(len(ticks)))
+    distinct = len({metadata["dimensionValue"] for metadata in metadatas})
+    limit = math.ceil(distinct / cloudwatch.MAX_QUERIES)
+    return str(worst), str(limit), _common.verdict(worst <= limit)
+
+
+def row(
+    variant: Variant,
+    metadatas: Sequence[dict[str, str]],
+    run: KedawatchRun,
+    builtin: tuple[int, int],
+    sample: int,
+) -> list[object]:
+    scale = len(metadatas) / sample
+    builtin_calls, builtin_metrics = round(builtin[0] * scale), round(builtin[1] * scale)
+    failures = sum(run.failures.values())
+    failed = f"{failures} ({', '.join(sorted(run.failures))})" if failures else "0"
+    return [
+        variant.key, len(metadatas), sample,
+        run.calls, builtin_calls, _common.ratio(run.calls, builtin_calls),
+        run.metrics, builtin_metrics, _common.ratio(run.metrics, builtin_metrics),
+        *metric_data_goal(run, metadatas), failed, f"{run.seconds:.0f}",
+    ]  # fmt: skip
+
+
+HEADERS = (
+    "variant", "N", "built-in measured on",
+    "kw calls", "built-in calls", "ratio",
+    "kw metrics", "built-in metrics", "ratio",
+    "GMD max/60s", "limit", "goal", "RPC failures", "kw s",
+)  # fmt: skip
+
+
+async def run_variant(
+    standins: _common.StandIns,
+    variant: Variant,
+    args: argparse.Namespace,
+    baselines: dict[tuple[str, int], tuple[int, int]],
+) -> list[list[object]]:
+    """Every size of one variant; the built-in baseline is measured once per source and sample size."""
+    standins.moto.reset()
+    sizes = args.sqs_sizes if variant.source == "sqs" else args.sizes
+    all_metadatas = prepare(variant, max(sizes))
+    evaluations = evaluations_per_trigger(args.minutes)
+    rows = []
+    for size in sizes:
+        metadatas = all_metadatas[:size]
+        sample = min(size, args.baseline_sample)
+        if (variant.source, sample) not in baselines:
+            baselines[variant.source, sample] = measure_builtin(standins, all_metadatas[:sample], evaluations)
+        run = await measure_kedawatch(standins, metadatas, args)
+        rows.append(row(variant, metadatas, run, baselines[variant.source, sample], sample))
+        print(f"  {variant.key} N={size}: done in {run.seconds:.0f} s", flush=True)
+    return rows
+
+
+async def run(args: argparse.Namespace) -> None:
+    rows: list[list[object]] = []
+    baselines: dict[tuple[str, int], tuple[int, int]] = {}
+    with _common.aws_standins() as standins:
+        for variant in VARIANTS:
+            if variant.key in args.variants:
+                rows += await run_variant(standins, variant, args, baselines)
+    title = (
+        f"AWS calls over {args.minutes:g} simulated minutes "
+        f"({evaluations_per_trigger(args.minutes)} KEDA evaluations per trigger, all triggers in step)"
+    )
+    _common.print_table(title, HEADERS, rows)
+    for variant in VARIANTS:
+        print(f"  {variant.key}: {variant.title}")
+    print(
+        "  ratio = kedawatch / built-in; built-in = one AWS call per evaluation, measured on the first\n"
+        "  'measured on' triggers and scaled to N (variants a and c share the CloudWatch measurement: the\n"
+        "  built-in makes the same calls whether or not the metric is shared). GMD max/60s = most GetMetricData\n"
+        "  calls in any 60 s freshness window; goal: <= ceil(distinct metrics / 500)."
+    )
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,100,1000", help="ScaledObject counts, comma-separated")
+    parser.add_argument(
+        "--sqs-sizes",
+        default="10,100",
+        help="ScaledObject counts for variant b: SQS has no batch read, so its ratio does not depend on N, and"
+        " N=1000 makes 40,000 GetQueueAttributes through moto (over 10 minutes on 2 cores)",
+    )
+    parser.add_argument("--minutes", type=float, default=10.0, help="simulated minutes")
+    parser.add_argument("--variants", default="cw,sqs,cw-shared", help="comma-separated: cw, sqs, cw-shared")
+    parser.add_argument("--baseline-sample", type=int, default=100, help="most triggers the baseline measures")
+    parser.add_argument("--concurrency", type=int, default=256, help="KEDA evaluations in flight at once")
+    parser.add_argument(
+        "--gather-delay", type=float, default=settings.HubSettings().gather_delay, help="the hub's gather_delay (s)"
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke run: N=10,100 over 2 minutes")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.sqs_sizes, args.minutes, args.baseline_sample = "10,100", "10,100", 2.0, 20
+    args.sizes = [int(size) for size in args.sizes.split(",")]
+    args.sqs_sizes = [int(size) for size in args.sqs_sizes.split(",")]
+    args.variants = args.variants.split(",")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    _common.quiet_logs()
+    asyncio.run(run(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()
