@@ -24,6 +24,10 @@ class Fetcher(Protocol):
 
     def batch_key(self, read: Any, now: float) -> Hashable: ...
 
+    def group_key(self, read: Any) -> Hashable:
+        """Reads that would share a batch at any time: refreshed together, ahead of expiry."""
+        ...
+
     def freshness(self, read: Any) -> float: ...
 
     def push_interval(self, read: Any) -> float: ...
@@ -41,6 +45,9 @@ class QueueDepthFetcher:
         self._settings = hub_settings
 
     def batch_key(self, read: reads.QueueDepthRead, now: float) -> Hashable:
+        return read
+
+    def group_key(self, read: reads.QueueDepthRead) -> Hashable:
         return read
 
     def freshness(self, read: reads.QueueDepthRead) -> float:
@@ -71,6 +78,9 @@ class MetricDataFetcher:
 
     def batch_key(self, read: reads.MetricRead, now: float) -> Hashable:
         return _Window(read.identity, *read.window(now))
+
+    def group_key(self, read: reads.MetricRead) -> Hashable:
+        return (read.identity, read.query.period, read.end_offset, read.collection_time)
 
     def freshness(self, read: reads.MetricRead) -> float:
         return min(self._settings.cloudwatch_freshness, float(read.query.period))

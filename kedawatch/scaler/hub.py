@@ -2,7 +2,10 @@
 
 It answers from cache while a value is fresh, lets concurrent askers of the same value wait for one
 in-flight call, and gathers distinct reads that arrive together into batches (up to 500 CloudWatch queries
-per GetMetricData). Callers' timeouts never cancel a shared call: the answer still lands in the cache.
+per GetMetricData). KEDA asks each trigger on its own schedule, so a batch also takes along every read of
+its group that is past half its freshness and still in use: the whole group is refreshed in one call
+rather than one call per trigger as each expires. Callers' timeouts never cancel a shared call: the answer
+still lands in the cache.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ class _Entry:
     answer: Any
     at: float
     """When the call that produced the answer started: the value is at least this fresh."""
+    asked: float
+    """When it was last asked for: values nobody asks for are neither refreshed ahead nor kept."""
 
 
 class MetricHub:
@@ -50,6 +55,7 @@ class MetricHub:
         self._cache: dict[reads.Read[Any], _Entry] = {}
         self._inflight: dict[reads.Read[Any], asyncio.Future[Any]] = {}
         self._pending: dict[tuple[fetchers.Fetcher, Hashable], list[reads.Read[Any]]] = {}
+        self._groups: dict[tuple[fetchers.Fetcher, Hashable], set[reads.Read[Any]]] = {}
         self._calls: set[asyncio.Task[None]] = set()
         self._swept_at = clock()
 
@@ -65,9 +71,11 @@ class MetricHub:
         limit = fetcher.freshness(read) if max_age is None else min(max_age, fetcher.freshness(read))
         self._sweep()
         entry = self._cache.get(read)
-        if entry is not None and self._fresh(entry, limit):
-            self._metrics.cache.labels("hit").inc()
-            return cast(R, self._unwrap(entry.answer))
+        if entry is not None:
+            entry.asked = self._clock()
+            if self._fresh(entry, limit):
+                self._metrics.cache.labels("hit").inc()
+                return cast(R, self._unwrap(entry.answer))
         future = self._inflight.get(read)
         if future is not None:
             self._metrics.cache.labels("coalesced").inc()
@@ -95,8 +103,8 @@ class MetricHub:
         return answer
 
     def _start(self, fetcher: fetchers.Fetcher, read: reads.Read[Any]) -> asyncio.Future[Any]:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._inflight[read] = future
+        future = self._expect(read)
+        self._groups.setdefault((fetcher, fetcher.group_key(read)), set()).add(read)
         key = (fetcher, fetcher.batch_key(read, self._wall_clock()))
         batch = self._pending.setdefault(key, [])
         batch.append(read)
@@ -106,14 +114,37 @@ class MetricHub:
             asyncio.get_running_loop().call_later(self._settings.gather_delay, self._flush, key, batch)
         return future
 
+    def _expect(self, read: reads.Read[Any]) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inflight[read] = future
+        return future
+
     def _flush(self, key: tuple[fetchers.Fetcher, Hashable], only: list[reads.Read[Any]] | None = None) -> None:
         """Send the batch gathered under `key`; a timer sends only the batch it was set for."""
         batch = self._pending.get(key)
         if batch and (only is None or batch is only):
             del self._pending[key]
+            self._take_along(key[0], batch)
             task = asyncio.get_running_loop().create_task(self._call(key, batch))
             self._calls.add(task)
             task.add_done_callback(self._calls.discard)
+
+    def _take_along(self, fetcher: fetchers.Fetcher, batch: list[reads.Read[Any]]) -> None:
+        """Add the group's reads that are past half their freshness and asked for within two windows."""
+        now = self._clock()
+        for read in self._groups.get((fetcher, fetcher.group_key(batch[0])), ()):
+            if len(batch) >= fetcher.max_batch:
+                return
+            entry = self._cache.get(read)
+            freshness = fetcher.freshness(read)
+            if (
+                entry
+                and read not in self._inflight
+                and now - entry.at > freshness / 2
+                and now - entry.asked < 2 * freshness
+            ):
+                self._expect(read)
+                batch.append(read)
 
     async def _call(self, key: tuple[fetchers.Fetcher, Hashable], batch: list[reads.Read[Any]]) -> None:
         fetcher, batch_key = key
@@ -124,7 +155,8 @@ class MetricHub:
         except Exception as exc:  # a fetcher bug must not leave askers waiting forever
             answers = [errors.translate(exc)] * len(batch)
         for read, answer in zip(batch, answers, strict=True):
-            self._cache[read] = _Entry(answer, started)
+            previous = self._cache.get(read)
+            self._cache[read] = _Entry(answer, started, previous.asked if previous else started)
             future = self._inflight.pop(read)
             if not future.done():
                 future.set_result(answer)
@@ -135,5 +167,7 @@ class MetricHub:
         if now - self._swept_at < self._settings.retain / 10:
             return
         self._swept_at = now
-        for read in [r for r, e in self._cache.items() if now - e.at > self._settings.retain]:
+        for read in [r for r, e in self._cache.items() if now - e.asked > self._settings.retain]:
             del self._cache[read]
+        for group in self._groups.values():
+            group.intersection_update(self._cache.keys() | self._inflight.keys())

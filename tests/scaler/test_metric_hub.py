@@ -114,3 +114,43 @@ async def test_cloudwatch_batches_hold_at_most_500_queries(moto: aws.MotoServer,
         await asyncio.gather(*(scaler.value(m, deadline=60) for m in metadata))
         assert scaler.aws_calls("GetMetricData") == -(-count // 500)
         assert scaler.metric("kedawatch_cloudwatch_metrics_requested_total") == count
+
+
+async def test_a_stale_metric_refreshes_its_whole_group_in_one_call(moto: aws.MotoServer) -> None:
+    """KEDA asks each trigger on its own schedule; the group still costs one call per freshness window."""
+    clock = FakeClock()
+    metadata = [
+        {"namespace": "App", "metricName": "M", "dimensionName": "I", "dimensionValue": str(i),
+         "targetMetricValue": "1", "metricStatPeriod": "60"}
+        for i in range(100)
+    ]  # fmt: skip
+    async with running_scaler(settings.HubSettings(gather_delay=1.0), clock=clock) as scaler:
+        await asyncio.gather(*(scaler.value(m) for m in metadata))
+        clock.now += 35  # past half the 60 s freshness: due soon, still fresh
+        await asyncio.gather(*(scaler.value(m) for m in metadata[:50]))
+        assert scaler.aws_calls("GetMetricData") == 1
+        clock.now += 30
+        for m in metadata:  # one after another, as KEDA's polls arrive
+            await scaler.value(m)
+        assert scaler.aws_calls("GetMetricData") == 2
+        assert scaler.metric("kedawatch_cloudwatch_metrics_requested_total") == 200
+
+
+async def test_values_nobody_asks_for_are_not_refreshed_ahead(moto: aws.MotoServer) -> None:
+    clock = FakeClock()
+    metadata = [
+        {
+            "namespace": "App",
+            "metricName": "M",
+            "dimensionName": "I",
+            "dimensionValue": str(i),
+            "targetMetricValue": "1",
+            "metricStatPeriod": "60",
+        }
+        for i in range(3)
+    ]
+    async with running_scaler(settings.HubSettings(gather_delay=0.2), clock=clock) as scaler:
+        await asyncio.gather(*(scaler.value(m) for m in metadata))
+        clock.now += 130  # metric 1 and 2's triggers are gone: not asked for two windows
+        await scaler.value(metadata[0])
+        assert scaler.metric("kedawatch_cloudwatch_metrics_requested_total") == 4
