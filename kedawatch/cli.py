@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     crds.add_argument("--write", type=Path, metavar="DIR", help="write <plural>.<group>.yaml files into DIR")
     crds.set_defaults(command=_run_crds)
     demo = commands.add_parser("demo", help="replay a scaling scenario locally on stand-ins (needs the demo extra)")
+    demo.add_argument("--speed", type=float, default=5.0, help="simulated seconds per second (default 5)")
     demo.set_defaults(command=_run_demo)
     return parser
 
@@ -154,14 +155,15 @@ def _run_scaler(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from kedawatch import demo
+    from kedawatch.demo import scenario
 
-    logs.configure(settings.LogSettings(level="WARNING"))
+    logs.configure(settings.LogSettings(level="ERROR"))
     try:
-        asyncio.run(demo.run())
+        summary = asyncio.run(scenario.play(scenario.Scenario(speed=args.speed)))
     except KeyboardInterrupt:
+        print("stopped")
         return 130
-    return 0
+    return 0 if summary.peak_replicas == summary.max_replicas else 1
 
 
 def _render_parser(parser: argparse.ArgumentParser) -> None:

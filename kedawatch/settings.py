@@ -35,7 +35,9 @@ class HubSettings:
     sqs_push_interval: float = 2.0
     """Seconds between StreamIsActive checks of an SQS queue; each check reads a value this fresh."""
     gather_delay: float = 0.02
-    """Seconds to gather distinct CloudWatch queries that arrive together into one GetMetricData."""
+    """Seconds without a new CloudWatch query after which the gathered ones go out in one GetMetricData."""
+    gather_limit: float = 0.25
+    """Seconds at most that a query waits for others to join its GetMetricData."""
     error_ttl: float = 1.0
     """Seconds an AWS failure is answered from cache, so a broken trigger cannot hammer AWS."""
     retain: float = 900.0

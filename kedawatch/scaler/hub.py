@@ -36,6 +36,15 @@ class _Entry:
     """When it was last asked for: values nobody asks for are neither refreshed ahead nor kept."""
 
 
+@dataclasses.dataclass(eq=False)
+class _Gathering:
+    """Reads waiting to go out together, and when the first and the latest of them arrived (loop time)."""
+
+    reads: list[reads.Read[Any]]
+    first: float
+    latest: float
+
+
 class MetricHub:
     def __init__(
         self,
@@ -54,7 +63,7 @@ class MetricHub:
         self._wall_clock = wall_clock
         self._cache: dict[reads.Read[Any], _Entry] = {}
         self._inflight: dict[reads.Read[Any], asyncio.Future[Any]] = {}
-        self._pending: dict[tuple[fetchers.Fetcher, Hashable], list[reads.Read[Any]]] = {}
+        self._pending: dict[tuple[fetchers.Fetcher, Hashable], _Gathering] = {}
         self._groups: dict[tuple[fetchers.Fetcher, Hashable], set[reads.Read[Any]]] = {}
         self._calls: set[asyncio.Task[None]] = set()
         self._swept_at = clock()
@@ -84,6 +93,13 @@ class MetricHub:
             future = self._start(fetcher, read)
         return cast(R, self._unwrap(await asyncio.shield(future)))
 
+    def peek(self, read: reads.Read[R]) -> R | None:
+        """The latest good answer to `read`, however old, without asking AWS: None when there is none."""
+        entry = self._cache.get(read)
+        if entry is None or isinstance(entry.answer, errors.AwsError):
+            return None
+        return cast(R, entry.answer)
+
     async def close(self) -> None:
         """Wait for the AWS calls under way, so none is cut off mid-flight."""
         for key in list(self._pending):
@@ -106,24 +122,39 @@ class MetricHub:
         future = self._expect(read)
         self._groups.setdefault((fetcher, fetcher.group_key(read)), set()).add(read)
         key = (fetcher, fetcher.batch_key(read, self._wall_clock()))
-        batch = self._pending.setdefault(key, [])
-        batch.append(read)
-        if len(batch) >= fetcher.max_batch:
+        now = asyncio.get_running_loop().time()
+        gathering = self._pending.get(key)
+        if gathering is None:
+            gathering = self._pending[key] = _Gathering([], now, now)
+            asyncio.get_running_loop().call_later(self._settings.gather_delay, self._when_quiet, key, gathering)
+        gathering.reads.append(read)
+        gathering.latest = now
+        if len(gathering.reads) >= fetcher.max_batch:
             self._flush(key)
-        elif len(batch) == 1:
-            asyncio.get_running_loop().call_later(self._settings.gather_delay, self._flush, key, batch)
         return future
+
+    def _when_quiet(self, key: tuple[fetchers.Fetcher, Hashable], gathering: _Gathering) -> None:
+        """Send once no read has joined for `gather_delay`, or `gather_limit` after the first: a burst of
+        KEDA's polls (after a restart) arrives over a while, not all at once."""
+        if self._pending.get(key) is not gathering:
+            return
+        loop = asyncio.get_running_loop()
+        due = min(gathering.latest + self._settings.gather_delay, gathering.first + self._settings.gather_limit)
+        if due <= loop.time():
+            self._flush(key)
+        else:
+            loop.call_at(due, self._when_quiet, key, gathering)
 
     def _expect(self, read: reads.Read[Any]) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._inflight[read] = future
         return future
 
-    def _flush(self, key: tuple[fetchers.Fetcher, Hashable], only: list[reads.Read[Any]] | None = None) -> None:
-        """Send the batch gathered under `key`; a timer sends only the batch it was set for."""
-        batch = self._pending.get(key)
-        if batch and (only is None or batch is only):
-            del self._pending[key]
+    def _flush(self, key: tuple[fetchers.Fetcher, Hashable]) -> None:
+        """Send the batch gathered under `key`, with the group's reads due soon."""
+        gathering = self._pending.pop(key, None)
+        if gathering is not None:
+            batch = gathering.reads
             self._take_along(key[0], batch)
             task = asyncio.get_running_loop().create_task(self._call(key, batch))
             self._calls.add(task)

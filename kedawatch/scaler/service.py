@@ -93,8 +93,12 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
         finally:
             self._metrics.open_streams.dec()
 
-    async def _check(self, trigger: triggers.Trigger, max_age: float) -> bool | None:
+    async def _check(self, trigger: triggers.Trigger, max_age: float | None) -> bool | None:
+        """Active? From a value no older than `max_age`; with None, from the latest value KEDA's polls read."""
         try:
+            if max_age is None:
+                answer = self._hub.peek(trigger.read)
+                return None if answer is None else trigger.source.value(answer) > trigger.source.activation()
             return await self._value(trigger, max_age) > trigger.source.activation()
         except (errors.AwsError, cloudwatch.EmptyMetricData, TimeoutError) as exc:
             logger.warning("StreamIsActive %s: %s", trigger.source.metric_name(), _describe(exc))

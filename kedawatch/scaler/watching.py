@@ -2,7 +2,9 @@
 
 Each watch checks its trigger on a grid of its push interval that every watch of the process shares, so
 watches of different triggers on one queue also share one read per interval. Streams sleep until an
-inactive-to-active edge, so thousands of open streams cost nothing between edges.
+inactive-to-active edge, so thousands of open streams cost nothing between edges. Only an inactive
+trigger needs reads that fresh: once active, a watch only looks at the values KEDA's own polls read, so an
+active trigger costs no reads of its own, and its return to inactive is noticed at KEDA's next poll.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from kedawatch.scaler import hub, triggers
 
 __all__ = ["ActivityWatcher"]
 
-Check = Callable[[triggers.Trigger, float], Awaitable[bool | None]]
-"""Is the trigger active, from a value no older than the given seconds; None when it cannot tell."""
+Check = Callable[[triggers.Trigger, float | None], Awaitable[bool | None]]
+"""Is the trigger active, from a value no older than the given seconds (None: the latest value read,
+without reading); None when it cannot tell."""
 
 
 @dataclasses.dataclass(eq=False)
@@ -76,7 +79,7 @@ class ActivityWatcher:
     async def _run(self, trigger: triggers.Trigger, watch: _Watch) -> None:
         interval = self._interval_of(trigger)
         while True:
-            now_active = await self._check(trigger, interval / 2)
+            now_active = await self._check(trigger, None if watch.active else interval / 2)
             if now_active is not None:
                 if now_active and not watch.active:
                     watch.edges += 1

@@ -80,27 +80,12 @@ def eventually(check: Callable[[], Any], within: float = 20.0) -> Any:
         time.sleep(0.1)
 
 
-SCALED_OBJECTS = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "scaledobjects.keda.sh"},
-    "spec": {
-        "group": "keda.sh",
-        "scope": "Namespaced",
-        "names": {"kind": "ScaledObject", "plural": "scaledobjects", "singular": "scaledobject", "shortNames": ["so"]},
-        "versions": [{"name": "v1alpha1", "served": True, "storage": True, "subresources": {"status": {}},
-                      "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}],
-    },
-}  # fmt: skip
-"""KEDA's CRD by name only: the stand-in enforces no schema; test_app_rendering checks KEDA's own."""
-
-
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     api = standin.KubernetesApi()
     for definition in crds.DEFINITIONS:
         api.declare_crd(crds.manifest(definition))
-    api.declare_crd(SCALED_OBJECTS)
+    api.declare_crd(standin.SCALED_OBJECT_CRD)
     server = standin.ApiServer(api, kubeconfig=tmp_path / "kubeconfig").start()
     try:
         yield Cluster(server, run.kube_client(server.kubeconfig))

@@ -106,7 +106,7 @@ async def test_distinct_metrics_asked_together_go_out_as_one_call(moto: object, 
     for index in range(5):
         put(cloudwatch, float(index), ago=PERIOD * 2, service=f"svc{index}")
     metadata = [trigger(dimensionValue=f"svc{index};prod") for index in range(200)]
-    async with running_scaler(settings.HubSettings(gather_delay=0.5, rpc_timeout=30.0)) as scaler:
+    async with running_scaler(settings.HubSettings(gather_delay=0.5, gather_limit=10.0, rpc_timeout=30.0)) as scaler:
         values = await asyncio.gather(*(scaler.value(m, deadline=60) for m in metadata))
         assert values == [float(index) if index < 5 else 0.0 for index in range(200)]
         assert scaler.aws_calls("GetMetricData") == 1

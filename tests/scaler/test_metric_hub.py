@@ -110,7 +110,7 @@ async def test_cloudwatch_batches_hold_at_most_500_queries(moto: aws.MotoServer,
         }
         for i in range(count)
     ]
-    async with running_scaler(settings.HubSettings(gather_delay=3.0, rpc_timeout=30.0)) as scaler:
+    async with running_scaler(settings.HubSettings(gather_delay=3.0, gather_limit=10.0, rpc_timeout=30.0)) as scaler:
         await asyncio.gather(*(scaler.value(m, deadline=60) for m in metadata))
         assert scaler.aws_calls("GetMetricData") == -(-count // 500)
         assert scaler.metric("kedawatch_cloudwatch_metrics_requested_total") == count
@@ -124,7 +124,7 @@ async def test_a_stale_metric_refreshes_its_whole_group_in_one_call(moto: aws.Mo
          "targetMetricValue": "1", "metricStatPeriod": "60"}
         for i in range(100)
     ]  # fmt: skip
-    async with running_scaler(settings.HubSettings(gather_delay=1.0), clock=clock) as scaler:
+    async with running_scaler(settings.HubSettings(gather_delay=1.0, gather_limit=5.0), clock=clock) as scaler:
         await asyncio.gather(*(scaler.value(m) for m in metadata))
         clock.now += 35  # past half the 60 s freshness: due soon, still fresh
         await asyncio.gather(*(scaler.value(m) for m in metadata[:50]))
@@ -149,7 +149,7 @@ async def test_values_nobody_asks_for_are_not_refreshed_ahead(moto: aws.MotoServ
         }
         for i in range(3)
     ]
-    async with running_scaler(settings.HubSettings(gather_delay=0.2), clock=clock) as scaler:
+    async with running_scaler(settings.HubSettings(gather_delay=0.2, gather_limit=5.0), clock=clock) as scaler:
         await asyncio.gather(*(scaler.value(m) for m in metadata))
         clock.now += 130  # metric 1 and 2's triggers are gone: not asked for two windows
         await scaler.value(metadata[0])

@@ -17,7 +17,7 @@ INTERVAL = 0.2
 
 @pytest.fixture
 async def pushing(moto: aws.MotoServer) -> AsyncIterator[Scaler]:
-    async with running_scaler(settings.HubSettings(sqs_push_interval=INTERVAL)) as scaler:
+    async with running_scaler(settings.HubSettings(sqs_push_interval=INTERVAL, sqs_freshness=INTERVAL)) as scaler:
         yield scaler
 
 
@@ -61,6 +61,8 @@ async def test_true_once_per_inactive_to_active_edge(pushing: Scaler, sqs: Any, 
     assert await stream.next(INTERVAL * 5) is None, "still active: no repeated true"
 
     sqs.purge_queue(QueueUrl=queue_url)
+    await asyncio.sleep(0.1)
+    assert await pushing.value({"queueURL": queue_url}) == 0.0  # KEDA's poll: an active watch reads no more
     assert await stream.next(INTERVAL * 3) is None, "false is never sent"
     sqs.send_message(QueueUrl=queue_url, MessageBody="again")
     assert await stream.next(INTERVAL * 5) is True

@@ -1,0 +1,18 @@
+"""`make demo`'s happy path, shortened: the reference scenario scales to 10 and pages at 8 pods."""
+
+from __future__ import annotations
+
+from kedawatch.demo import scenario
+
+
+async def test_the_reference_scenario_scales_to_ten_and_pages() -> None:
+    lines: list[str] = []
+    summary = await scenario.play(scenario.Scenario(speed=20.0, duration=180.0), lines.append)
+    assert (summary.peak_replicas, summary.max_replicas) == (10, 10)
+    assert summary.alarm_threshold == 8.0
+    assert "ALARM" in summary.alarm_states
+    assert summary.pushes >= 1, "external-push: the scaler told KEDA the queue went active"
+    assert summary.push_after is not None and summary.push_after < 5, "within about the 2 s push interval"
+    assert summary.idle_push_calls > 0
+    assert 0 < summary.scaler_aws_calls < summary.builtin_aws_calls
+    assert any(line.startswith("replicas reached 10 of 10") for line in lines)
