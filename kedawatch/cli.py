@@ -102,7 +102,14 @@ def _operator_parser(parser: argparse.ArgumentParser) -> None:
     scope.add_argument("-A", "--all-namespaces", action="store_true", help="watch every namespace (the default)")
     _flag(parser, "--standalone", default=False, action="store_true", help="no peering, even with --peering")
     _flag(parser, "--peering", default=None, help="kopf peering name for HA: one active replica")
+    _flag(parser, "--priority", default=None, type=int, help="peering priority (default: random per replica)")
     _flag(parser, "--liveness", default=None, help="liveness endpoint, e.g. http://0.0.0.0:8081/healthz")
+    _flag(parser, "--scaler-address", default=defaults.scaler_address, help="scalerAddress of generated triggers")
+    _flag(parser, "--scaler-tls", default=False, action="store_true", help="generated triggers use TLS to the scaler")
+    _flag(
+        parser, "--scaler-authentication", default=None,
+        help="Kind/name of the TriggerAuthentication with KEDA's client certificate (mTLS)",
+    )  # fmt: skip
     _flag(parser, "--state-interval", default=defaults.state_interval, type=float, help="seconds between state copies")
     _flag(parser, "--drift-interval", default=defaults.drift_interval, type=float, help="seconds between drift checks")
     _flag(parser, "--write-rate", default=defaults.write_rate, type=float, help="alarm writes per second at most")
@@ -121,7 +128,11 @@ def _run_operator(args: argparse.Namespace) -> int:
         drift_interval=args.drift_interval,
         write_rate=args.write_rate,
         liveness=args.liveness,
+        scaler_address=args.scaler_address,
+        scaler_tls=args.scaler_tls,
+        scaler_authentication=args.scaler_authentication,
         peering=None if args.standalone else args.peering,
+        priority=args.priority,
         logs=settings.LogSettings(level=args.log_level, json=args.log_json),
     )
     logs.configure(operator_settings.logs)
@@ -171,6 +182,8 @@ def _render_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-f", "--filename", type=Path, required=True, help="YAML with AppObservability objects")
     parser.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
     _flag(parser, "--scaler-address", default=defaults.scaler_address, help="scalerAddress of generated triggers")
+    _flag(parser, "--scaler-tls", default=False, action="store_true", help="generated triggers use TLS to the scaler")
+    _flag(parser, "--scaler-authentication", default=None, help="Kind/name of KEDA's TriggerAuthentication (mTLS)")
     _flag(parser, "--cluster-name", default=defaults.cluster_name, help="the cluster's name, as the operator's")
     _flag(parser, "--region", default="us-east-1", help="the operator's region")
     parser.set_defaults(command=_run_render)
@@ -179,7 +192,9 @@ def _render_parser(parser: argparse.ArgumentParser) -> None:
 def _run_render(args: argparse.Namespace) -> int:
     from kedawatch.operator import rendering
 
-    render_settings = rendering.RenderSettings(args.scaler_address, args.cluster_name, args.region)
+    render_settings = rendering.RenderSettings(
+        args.scaler_address, args.cluster_name, args.region, args.scaler_tls, args.scaler_authentication
+    )
     try:
         objects = rendering.render_file(args.filename.read_text(), render_settings)
     except (OSError, ValueError) as exc:

@@ -94,9 +94,16 @@ class OperatorSettings:
     """Alarm writes per second at most: PutMetricAlarm's default quota, so bulk creation never throttles."""
     scaler_address: str = "kedawatch-scaler.kedawatch.svc.cluster.local:9090"
     """Where KEDA reaches the scaler: the `scalerAddress` of generated ScaledObjects (the chart sets it)."""
+    scaler_tls: bool = False
+    """Generated triggers ask KEDA for TLS to the scaler (`enableTLS: "true"`)."""
+    scaler_authentication: str | None = None
+    """`Kind/name` of the (Cluster)TriggerAuthentication holding KEDA's client certificate for mTLS."""
     liveness: str | None = None
     """kopf's liveness endpoint, e.g. http://0.0.0.0:8081/healthz."""
     peering: str | None = None
     """A kopf peering name for high availability (one active replica); None runs standalone."""
+    priority: int | None = None
+    """This replica's peering priority; None picks a random one, since kopf pauses every peer of equal
+    priority: with two replicas and no priorities, neither would work."""
     aws: AwsSettings = dataclasses.field(default_factory=AwsSettings)
     logs: LogSettings = dataclasses.field(default_factory=LogSettings)

@@ -31,6 +31,9 @@ class RenderSettings:
     """Where KEDA reaches the scaler; the Helm chart sets it to the scaler Service."""
     cluster_name: str = "kubernetes"
     region: str = "us-east-1"
+    scaler_tls: bool = False
+    scaler_authentication: str | None = None
+    """`Kind/name` of the TriggerAuthentication with KEDA's client certificate, for mTLS."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,9 +147,14 @@ def _scaled_object(
 
 def _trigger(trigger: Mapping[str, Any], trigger_type: str, settings: RenderSettings) -> dict[str, Any]:
     metadata = {"scalerAddress": settings.scaler_address, **trigger_metadata(trigger)}
+    if settings.scaler_tls:
+        metadata["enableTLS"] = "true"
     rendered: dict[str, Any] = {"type": trigger_type, "metadata": metadata}
     if "name" in trigger:
         rendered["name"] = trigger["name"]
+    if settings.scaler_authentication:
+        kind, _, name = settings.scaler_authentication.rpartition("/")
+        rendered["authenticationRef"] = {"name": name, "kind": kind or "TriggerAuthentication"}
     return rendered
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -76,6 +77,7 @@ async def run(
         settings=kopf_settings(operator_settings),
         standalone=operator_settings.peering is None,
         peering_name=operator_settings.peering,
+        priority=operator_settings.priority if operator_settings.priority is not None else random.randint(1, 2**31),
         clusterwide=not operator_settings.namespaces,
         namespaces=operator_settings.namespaces,
         liveness_endpoint=operator_settings.liveness,

@@ -319,11 +319,10 @@ def test_every_kedawatch_variable_set_is_read_by_the_command(helm: Helm, values:
     rendered = helm.template(values)
     for name, command in ((SCALER, "scaler"), (OPERATOR, "operator")):
         given = {var for var in env(container(rendered, name)) if var.startswith("KEDAWATCH_")}
-        unread = given - env_variables_of(command) - {"KEDAWATCH_SCALER_ADDRESS"}  # see the xfail below
+        unread = given - env_variables_of(command)
         assert not unread, f"kedawatch {command} has no flag for {sorted(unread)}"
 
 
-@pytest.mark.xfail(strict=True, reason="kedawatch operator has no --scaler-address flag: the chart's value is unread")
 def test_operator_reads_the_scaler_address_variable() -> None:
     assert "KEDAWATCH_SCALER_ADDRESS" in env_variables_of("operator")
 
@@ -567,3 +566,11 @@ def test_notes_tell_how_scaled_objects_use_tls_and_how_to_see_the_peers(helm: He
     assert "enableTLS" in notes
     assert "authenticationRef: {name: kedawatch-scaler-tls, kind: TriggerAuthentication}" in notes
     assert "kubectl get kopfpeerings -A" in notes
+
+
+def test_with_tls_generated_triggers_ask_for_tls_and_carry_kedas_client_certificate(helm: Helm) -> None:
+    rendered = helm.template(EVERYTHING)
+    variables = env(container(rendered, OPERATOR))
+    assert variables["KEDAWATCH_SCALER_TLS"] == "true"
+    kind, name = variables["KEDAWATCH_SCALER_AUTHENTICATION"].split("/")
+    rendered.one(kind, name)

@@ -248,3 +248,14 @@ def test_render_refuses_bad_input_naming_object_and_field(tmp_path: Path) -> Non
 def test_app_crd_is_in_the_chart() -> None:
     path = ROOT / "helm" / "kedawatch" / "crds" / f"{crds.APP_DEFINITION.name}.yaml"
     assert path.read_text() == crds.render(crds.APP_DEFINITION)
+
+
+def test_with_tls_triggers_ask_for_it_and_reference_kedas_client_certificate() -> None:
+    tls = rendering.RenderSettings(
+        SETTINGS.scaler_address, "prod", "us-east-1", True, "ClusterTriggerAuthentication/kedawatch-tls"
+    )
+    scaled = rendering.render(example_app(), tls).scaled_object
+    jsonschema.Draft7Validator(fields.plain_schema(keda_schema())).validate(scaled)
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["metadata"]["enableTLS"] == "true"
+    assert trigger["authenticationRef"] == {"name": "kedawatch-tls", "kind": "ClusterTriggerAuthentication"}

@@ -21,7 +21,11 @@ ALARM_PLURAL = "cloudwatchmetricalarms"
 
 
 def render_settings(ctx: alarms.Context) -> rendering.RenderSettings:
-    return rendering.RenderSettings(ctx.settings.scaler_address, ctx.settings.cluster_name, ctx.default_region)
+    operator = ctx.settings
+    return rendering.RenderSettings(
+        operator.scaler_address, operator.cluster_name, ctx.default_region, operator.scaler_tls,
+        operator.scaler_authentication,
+    )  # fmt: skip
 
 
 async def reconcile_app(app: Mapping[str, Any], ctx: alarms.Context) -> dict[str, Any]:
