@@ -1,10 +1,11 @@
 """AWS calls and CloudWatch metrics requested: kedawatch against KEDA's built-in scalers, side by side.
 
 KEDA's call pattern is replayed for N ScaledObjects over simulated minutes on a fake clock: every 15 s (HPA
-sync) GetMetricSpec, GetMetrics and IsActive, and every 30 s (poll) the same three again, with every trigger
-firing at the same instant (the worst case, as after a restart). A counting proxy in front of moto counts
-the AWS calls. The built-in baseline makes one real AWS call per evaluation against the same proxy, for at
-most `--baseline-sample` triggers, and is scaled linearly to N.
+sync) GetMetricSpec, GetMetrics and IsActive, and every 30 s (poll) the same three again. ScaledObjects
+created at different times poll at different moments: `--phases 5` (the default) spreads them over five
+slots of each 15 s; `--phases 1` fires every trigger at the same instant (the worst case, as after a restart).
+A counting proxy in front of moto counts the AWS calls. The built-in baseline makes one real AWS call per
+evaluation against the same proxy, for at most `--baseline-sample` triggers, and is scaled linearly to N.
 
     .venv/bin/python -m benchmarks.aws_calls [--quick] [--sizes 10,100,1000] [--sqs-sizes 10,100] [--minutes 10]
 
@@ -153,10 +154,11 @@ async def measure_kedawatch(
         with _common.KedaDriver(scaler.port, args.concurrency) as driver:
             for poll_too in schedule(args.minutes):
                 before = standins.proxy.calls["GetMetricData"]
-                failures += await driver.tick(metadatas, poll_too)
-                await scaler.hub.close()  # let reads whose RPC timed out land before the clock moves on
+                for phase in range(args.phases):
+                    failures += await driver.tick(metadatas[phase :: args.phases], poll_too)
+                    await scaler.hub.close()  # let reads whose RPC timed out land before the clock moves on
+                    clock.advance(HPA_SYNC / args.phases)
                 per_tick.append(standins.proxy.calls["GetMetricData"] - before)
-                clock.advance(HPA_SYNC)
     calls, metrics = sum(standins.proxy.calls.values()), standins.proxy.metrics_requested
     return KedawatchRun(calls, metrics, per_tick, failures, time.perf_counter() - started)
 
@@ -262,6 +264,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--variants", default="cw,sqs,cw-shared", help="comma-separated: cw, sqs, cw-shared")
     parser.add_argument("--baseline-sample", type=int, default=100, help="most triggers the baseline measures")
     parser.add_argument("--concurrency", type=int, default=256, help="KEDA evaluations in flight at once")
+    parser.add_argument(
+        "--phases", type=int, default=5, help="slots of each 15 s the triggers are spread over (1: all in step)"
+    )
     parser.add_argument(
         "--gather-delay", type=float, default=settings.HubSettings().gather_delay, help="the hub's gather_delay (s)"
     )
