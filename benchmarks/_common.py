@@ -102,8 +102,8 @@ class StandIns:
 
 
 @contextlib.contextmanager
-def aws_standins() -> Iterator[StandIns]:
-    """moto behind the counting proxy, with boto3 (ours and the scaler's) pointed at the proxy.
+def aws_standins(proxy_class: type[aws.CountingProxy] = aws.CountingProxy) -> Iterator[StandIns]:
+    """moto behind the counting proxy (or a subclass that records more), with boto3 pointed at the proxy.
 
     The proxy answers in two TCP writes (headers, then body); with Nagle's algorithm on, the client's
     delayed ACK holds the body back ~40 ms, capping a client thread at ~20 calls a second. Turning Nagle off
@@ -112,7 +112,7 @@ def aws_standins() -> Iterator[StandIns]:
     """
     socketserver.StreamRequestHandler.disable_nagle_algorithm = True
     moto = aws.MotoServer().start()
-    proxy = aws.CountingProxy(moto.url).start()
+    proxy = proxy_class(moto.url).start()
     previous = aws.use_endpoint(proxy.url)
     try:
         yield StandIns(moto, proxy)
@@ -156,12 +156,8 @@ async def running_scaler(
 ) -> AsyncIterator[server.ScalerServer]:
     """A ScalerServer on a free loopback port, without its /metrics listener."""
     loopback = settings.ServerSettings(host=LOOPBACK, port=0, metrics_port=0, grace=1.0)
-    scaler = server.ScalerServer(settings.ScalerSettings(server=loopback, hub=hub_settings), clock=clock)
-    await scaler.start()
-    try:
+    async with server.ScalerServer(settings.ScalerSettings(server=loopback, hub=hub_settings), clock=clock) as scaler:
         yield scaler
-    finally:
-        await scaler.stop()
 
 
 @contextlib.asynccontextmanager

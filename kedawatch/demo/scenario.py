@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import dataclasses
 import tempfile
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -89,14 +88,9 @@ def _aws() -> Iterator[dict[str, Any]]:
 async def _scaler(scenario: Scenario) -> AsyncIterator[server.ScalerServer]:
     """The real scaler, its freshness and push interval scaled to simulated time."""
     hub = settings.HubSettings(sqs_freshness=5.0 / scenario.speed, sqs_push_interval=2.0 / scenario.speed)
-    scaler = server.ScalerServer(
-        settings.ScalerSettings(server=settings.ServerSettings(host="127.0.0.1", port=0, metrics_port=0), hub=hub)
-    )
-    await scaler.start()
-    try:
+    loopback = settings.ServerSettings(host="127.0.0.1", port=0, metrics_port=0)
+    async with server.ScalerServer(settings.ScalerSettings(server=loopback, hub=hub)) as scaler:
         yield scaler
-    finally:
-        await scaler.stop()
 
 
 @contextlib.asynccontextmanager
@@ -109,24 +103,11 @@ async def _cluster(folder: Path) -> AsyncIterator[standin.ApiServer]:
         yield cluster
 
 
-@contextlib.contextmanager
-def _operator(cluster: standin.ApiServer, scaler_port: int) -> Iterator[None]:
-    """The real operator, in its own thread and event loop as kopf wants."""
+def _operator(cluster: standin.ApiServer, scaler_port: int) -> contextlib.AbstractContextManager[None]:
     operator_settings = settings.OperatorSettings(
         cluster_name=CLUSTER, scaler_address=f"127.0.0.1:{scaler_port}", state_interval=1.0, drift_interval=300.0
     )
-    stop, ready = threading.Event(), threading.Event()
-    running = run.run(operator_settings, kubeconfig=cluster.kubeconfig, login=cluster.login, stop_flag=stop,
-                      ready_flag=ready)  # fmt: skip
-    thread = threading.Thread(target=asyncio.run, args=(running,), name="kedawatch-operator", daemon=True)
-    thread.start()
-    try:
-        if not ready.wait(timeout=30):
-            raise RuntimeError("the operator did not start within 30 s")
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+    return run.in_thread(operator_settings, cluster.kubeconfig, cluster.login)
 
 
 async def _replay(

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -18,7 +19,7 @@ from kedawatch.aws import clients
 from kedawatch.operator import alarm_store, main, pacing
 from kedawatch.operator.reconcilers import alarms
 
-__all__ = ["kopf_settings", "make_context", "run"]
+__all__ = ["in_thread", "kopf_settings", "make_context", "run"]
 
 ANNOTATION_PREFIX = "kedawatch.io"
 Flag = asyncio.Event | threading.Event
@@ -84,3 +85,25 @@ async def run(
         stop_flag=stop_flag,
         ready_flag=ready_flag,
     )
+
+
+@contextlib.contextmanager
+def in_thread(
+    operator_settings: settings.OperatorSettings,
+    kubeconfig: Path | None,
+    login: Callable[..., Any],
+    ready_within: float = 30.0,
+) -> Iterator[None]:
+    """The operator in its own thread and event loop, for the demo and the tests: when kopf stops, it waits
+    for and cancels every task of its loop, which must not be the caller's."""
+    stop, ready = threading.Event(), threading.Event()
+    running = run(operator_settings, kubeconfig=kubeconfig, login=login, stop_flag=stop, ready_flag=ready)
+    thread = threading.Thread(target=asyncio.run, args=(running,), name="kedawatch-operator", daemon=True)
+    thread.start()
+    try:
+        if not ready.wait(timeout=ready_within):
+            raise RuntimeError(f"the operator did not start within {ready_within} s")
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=ready_within)

@@ -103,6 +103,13 @@ class ScalerServer:
             self._metrics_http.shutdown()  # type: ignore[attr-defined]
             self._metrics_http.server_close()  # type: ignore[attr-defined]
 
+    async def __aenter__(self) -> ScalerServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
     async def wait(self) -> None:
         assert self._server is not None
         await self._server.wait_for_termination()

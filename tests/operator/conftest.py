@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -93,23 +91,11 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         server.stop()
 
 
-@contextlib.contextmanager
-def operating(cluster: Cluster, operator_settings: settings.OperatorSettings = FAST) -> Iterator[None]:
-    """The real operator in its own thread and event loop, as kopf wants (see the stand-in's tests)."""
-    stop, ready = threading.Event(), threading.Event()
-    running = run.run(
-        operator_settings, kubeconfig=cluster.server.kubeconfig, login=cluster.server.login, stop_flag=stop,
-        ready_flag=ready,
-    )  # fmt: skip
-    thread = threading.Thread(target=asyncio.run, args=(running,), name="kedawatch-operator")
-    thread.start()
-    try:
-        assert ready.wait(timeout=15)
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=15)
-    assert not thread.is_alive()
+def operating(
+    cluster: Cluster, operator_settings: settings.OperatorSettings = FAST
+) -> contextlib.AbstractContextManager[None]:
+    """The real operator, in its own thread and event loop."""
+    return run.in_thread(operator_settings, cluster.server.kubeconfig, cluster.server.login)
 
 
 @pytest.fixture

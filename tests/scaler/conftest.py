@@ -65,15 +65,13 @@ async def running_scaler(
         hub=hub or settings.HubSettings(),
         aws=aws_settings or settings.AwsSettings(),
     )
-    scaler = server.ScalerServer(scaler_settings, clock)
-    await scaler.start()
-    target = f"localhost:{scaler.port}"
-    channel = grpc.aio.secure_channel(target, credentials) if credentials else grpc.aio.insecure_channel(target)
-    try:
-        yield Scaler(scaler, pb_grpc.ExternalScalerStub(channel), channel)
-    finally:
-        await channel.close(None)
-        await scaler.stop()
+    async with server.ScalerServer(scaler_settings, clock) as scaler:
+        target = f"localhost:{scaler.port}"
+        channel = grpc.aio.secure_channel(target, credentials) if credentials else grpc.aio.insecure_channel(target)
+        try:
+            yield Scaler(scaler, pb_grpc.ExternalScalerStub(channel), channel)
+        finally:
+            await channel.close(None)
 
 
 @pytest.fixture
