@@ -17,11 +17,3 @@ class AwsIdentity:
     region: str
     role_arn: str | None = None
     endpoint: str | None = None
-
-    def describe(self) -> str:
-        parts = [self.region]
-        if self.role_arn:
-            parts.append(f"as {self.role_arn}")
-        if self.endpoint:
-            parts.append(f"via {self.endpoint}")
-        return " ".join(parts)

@@ -58,9 +58,6 @@ class ActivityWatcher:
         finally:
             self._unsubscribe(trigger, watch)
 
-    def watching(self) -> int:
-        return len(self._watches)
-
     def _subscribe(self, trigger: triggers.Trigger) -> _Watch:
         watch = self._watches.get(trigger)
         if watch is None:
