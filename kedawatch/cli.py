@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -169,6 +170,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     from kedawatch.demo import scenario
 
     logs.configure(settings.LogSettings(level="ERROR"))
+    logging.getLogger("kopf").setLevel(logging.CRITICAL)  # its retries while the stand-ins shut down
     try:
         summary = asyncio.run(scenario.play(scenario.Scenario(speed=args.speed)))
     except KeyboardInterrupt:
