@@ -114,6 +114,7 @@ def _operator_parser(parser: argparse.ArgumentParser) -> None:
     _flag(parser, "--state-interval", default=defaults.state_interval, type=float, help="seconds between state copies")
     _flag(parser, "--drift-interval", default=defaults.drift_interval, type=float, help="seconds between drift checks")
     _flag(parser, "--write-rate", default=defaults.write_rate, type=float, help="alarm writes per second at most")
+    _flag(parser, "--read-rate", default=defaults.read_rate, type=float, help="alarm reads per second at most")
     _add_logging(parser)
     parser.set_defaults(command=_run_operator)
 
@@ -128,6 +129,7 @@ def _run_operator(args: argparse.Namespace) -> int:
         state_interval=args.state_interval,
         drift_interval=args.drift_interval,
         write_rate=args.write_rate,
+        read_rate=args.read_rate,
         liveness=args.liveness,
         scaler_address=args.scaler_address,
         scaler_tls=args.scaler_tls,

@@ -92,6 +92,8 @@ class OperatorSettings:
     """Seconds between checks that AWS still holds each alarm as declared, repairing any drift."""
     write_rate: float = 3.0
     """Alarm writes per second at most: PutMetricAlarm's default quota, so bulk creation never throttles."""
+    read_rate: float = 8.0
+    """DescribeAlarms and tag reads per second at most: under DescribeAlarms' quota of 9."""
     scaler_address: str = "kedawatch-scaler.kedawatch.svc.cluster.local:9090"
     """Where KEDA reaches the scaler: the `scalerAddress` of generated ScaledObjects (the chart sets it)."""
     scaler_tls: bool = False

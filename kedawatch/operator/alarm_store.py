@@ -38,9 +38,12 @@ class _Sweep:
 
 
 class AlarmStore:
-    def __init__(self, aws: clients.AwsClients, limiter: pacing.WriteLimiter, cluster: str) -> None:
+    def __init__(
+        self, aws: clients.AwsClients, writes: pacing.PacedExecutor, reads: pacing.PacedExecutor, cluster: str
+    ) -> None:
         self._aws = aws
-        self._limiter = limiter
+        self._writes = writes
+        self._reads = reads
         self._cluster = cluster
         self._tracked: dict[str, set[str]] = {}
         self._sweeps: dict[str, _Sweep] = {}
@@ -97,15 +100,21 @@ class AlarmStore:
         started = time.monotonic()
         names = frozenset(self._tracked.get(region, set()))
         descriptions = await self._read(region, alarms.describe, sorted(names))
-        tagging = self._aws.client("resourcegroupstaggingapi", identities.AwsIdentity(region))
-        tags = await asyncio.to_thread(alarms.tags_by_arn, tagging, ownership.CLUSTER_TAG, self._cluster)
+        tags = await self._paced(
+            self._reads, "resourcegroupstaggingapi", region, alarms.tags_by_arn, ownership.CLUSTER_TAG, self._cluster
+        )
         sweep = self._sweeps[region] = _Sweep(started, names, descriptions, tags)
         return sweep
 
     async def _read(self, region: str, call: Callable[..., T], *args: Any) -> T:
-        client = self._aws.client("cloudwatch", identities.AwsIdentity(region))
-        return await asyncio.to_thread(call, client, *args)
+        return await self._paced(self._reads, "cloudwatch", region, call, *args)
 
     async def _write(self, region: str, call: Callable[..., Any], *args: Any) -> None:
-        await self._limiter.acquire()
-        await self._read(region, call, *args)
+        await self._paced(self._writes, "cloudwatch", region, call, *args)
+
+    async def _paced(
+        self, pace: pacing.PacedExecutor, service: str, region: str, call: Callable[..., T], *args: Any
+    ) -> T:
+        client = self._aws.client(service, identities.AwsIdentity(region))
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(pace.executor, pace.paced, call, client, *args)

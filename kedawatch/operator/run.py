@@ -30,8 +30,9 @@ def make_context(operator_settings: settings.OperatorSettings, kube: kubernetes.
     region = operator_settings.region or aws.default_region
     if not region:
         raise SystemExit("kedawatch operator: no region: set --region or AWS_REGION")
-    limiter = pacing.WriteLimiter(operator_settings.write_rate)
-    store = alarm_store.AlarmStore(aws, limiter, operator_settings.cluster_name)
+    writes = pacing.PacedExecutor(operator_settings.write_rate, "aws-write")
+    reads = pacing.PacedExecutor(operator_settings.read_rate, "aws-read")
+    store = alarm_store.AlarmStore(aws, writes, reads, operator_settings.cluster_name)
     return alarms.Context(operator_settings, store, region, kube)
 
 

@@ -20,7 +20,10 @@ from kedawatch.standins import aws
 from kedawatch.standins import kubernetes as standin
 
 NAMESPACE = "default"
-FAST = settings.OperatorSettings(cluster_name="prod", state_interval=0.5, drift_interval=1.0, write_rate=50.0)
+FAST = settings.OperatorSettings(
+    cluster_name="prod", state_interval=0.5, drift_interval=1.0, write_rate=50.0, read_rate=100.0
+)
+"""Resyncs every second need more reads than DescribeAlarms' real quota allows."""
 
 
 @dataclasses.dataclass

@@ -63,7 +63,9 @@ def harness(moto: aws.MotoServer) -> Harness:
     calls: collections.Counter[str] = collections.Counter()
     operator_settings = settings.OperatorSettings(cluster_name="prod", write_rate=100.0)
     aws_clients = clients.AwsClients(operator_settings.aws, lambda op, _: calls.update([op]))
-    store = alarm_store.AlarmStore(aws_clients, pacing.WriteLimiter(100.0), "prod")
+    store = alarm_store.AlarmStore(
+        aws_clients, pacing.PacedExecutor(100.0, "w"), pacing.PacedExecutor(100.0, "r"), "prod"
+    )
     return Harness(
         alarms.Context(operator_settings, store, REGION), calls, boto3.client("cloudwatch", region_name=REGION)
     )

@@ -76,7 +76,13 @@ class _Desired:
 
 
 async def reconcile_alarm(obj: AlarmObject, ctx: Context, *, cached: bool = False) -> dict[str, Any]:
-    """Make the alarm match `obj` and return the status patch. `cached` reads from the latest sweep."""
+    """Make the alarm match `obj` and return the status patch.
+
+    `cached` is the drift repair: it reads from the region's latest sweep, and leaves objects that were
+    never synced to their create handler (they may be waiting for the write pace).
+    """
+    if cached and not obj.status.get("alarmName"):
+        return {}
     desired, problems = _desired(obj, ctx)
     if desired is None:
         return _status(obj, False, "InvalidSpec", "; ".join(problems))
@@ -144,13 +150,16 @@ async def _follow_rename(obj: AlarmObject, ctx: Context, desired: _Desired) -> N
 async def _converge(obj: AlarmObject, ctx: Context, desired: _Desired, cached: bool) -> dict[str, Any]:
     store, region = ctx.store, desired.region
     store.track(region, desired.name)
+    current, tags = None, None
     if cached:
         sighting = await store.sighting(region, desired.name, ctx.settings.drift_interval * 0.9)
         current, tags = sighting.description, sighting.tags
-    else:
+    owner = obj.owner(ctx.settings.cluster_name)
+    if current is None or not owner.owns(tags or {}):
+        # Not in the sweep (created since) or not ours by the sweep's tags (the tagging API is eventually
+        # consistent): ask AWS directly before creating or refusing anything.
         current = await store.describe(region, desired.name)
         tags = await store.tags(region, current["AlarmArn"]) if current else None
-    owner = obj.owner(ctx.settings.cluster_name)
     adopting = obj.annotations.get(ownership.ADOPT_ANNOTATION) == "true"
     if current is not None and not owner.owns(tags or {}) and not adopting:
         message = (
