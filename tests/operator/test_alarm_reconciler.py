@@ -82,8 +82,9 @@ async def test_create_puts_the_alarm_with_owner_tags_and_reports_synced(harness:
         "kedawatch.io/namespace": "default", "kedawatch.io/name": "otlp-consumer", "kedawatch.io/uid": "uid-1",
     }  # fmt: skip
     assert status["alarmName"] == "prod/default/otlp-consumer"
-    assert status["alarmArn"] == alarm["AlarmArn"]
-    assert status["state"] and status["observedGeneration"] == 1
+    assert status["state"] == "INSUFFICIENT_DATA" and status["observedGeneration"] == 1
+    observed, _ = await alarms.observe_alarm(harness.obj(SPEC, status), harness.ctx)
+    assert observed["alarmArn"] == alarm["AlarmArn"]
     assert status["conditions"][0] | {"lastTransitionTime": None} == {
         "type": "Synced", "status": "True", "reason": "Synced", "message": "the alarm matches the spec",
         "lastTransitionTime": None, "observedGeneration": 1,
@@ -169,7 +170,7 @@ async def test_drift_is_repaired_from_one_batched_sweep(harness: Harness) -> Non
         AlarmName="prod/default/app1", Namespace="ContainerInsights", MetricName="service_number_of_running_pods",
         Statistic="Maximum", Period=300, EvaluationPeriods=1, Threshold=99, ComparisonOperator="GreaterThanThreshold",
     )  # fmt: skip
-    harness.cloudwatch.untag_resource(ResourceARN=statuses[2]["alarmArn"], TagKeys=["team"])
+    harness.cloudwatch.untag_resource(ResourceARN=harness.alarm("prod/default/app2")["AlarmArn"], TagKeys=["team"])  # type: ignore[index]
     harness.calls.clear()
     for i, status in enumerate(statuses):
         await alarms.reconcile_alarm(harness.obj(SPEC, status, name=f"app{i}", uid=f"u{i}"), harness.ctx, cached=True)
@@ -209,8 +210,6 @@ def stubbed(harness: Harness) -> Stubber:
 
 async def test_composite_alarm_is_put_via_stubber(harness: Harness) -> None:
     obj = harness.obj({"alarmRule": 'ALARM("a") OR ALARM("b")', "actionsEnabled": True}, definition=NATIVE_COMPOSITE)
-    arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:prod/default/otlp-consumer"
-    described = {"AlarmName": "prod/default/otlp-consumer", "AlarmArn": arn, "StateValue": "INSUFFICIENT_DATA"}
     with stubbed(harness) as stub:
         stub.add_response("describe_alarms", {"CompositeAlarms": [], "MetricAlarms": []})
         stub.add_response(
@@ -218,9 +217,8 @@ async def test_composite_alarm_is_put_via_stubber(harness: Harness) -> None:
             {"AlarmName": "prod/default/otlp-consumer", "AlarmRule": 'ALARM("a") OR ALARM("b")', "ActionsEnabled": True,
              "Tags": [{"Key": k, "Value": v} for k, v in sorted(obj.owner("prod").tags().items())]},
         )  # fmt: skip
-        stub.add_response("describe_alarms", {"CompositeAlarms": [described], "MetricAlarms": []})
         status = await alarms.reconcile_alarm(obj, harness.ctx)
-    assert (status["alarmArn"], status["state"]) == (arn, "INSUFFICIENT_DATA")
+    assert (status["alarmName"], status["state"]) == ("prod/default/otlp-consumer", "INSUFFICIENT_DATA")
 
 
 async def test_aws_validation_errors_land_in_status_without_retry_via_stubber(harness: Harness) -> None:

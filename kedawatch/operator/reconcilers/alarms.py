@@ -169,7 +169,8 @@ async def _converge(obj: AlarmObject, ctx: Context, desired: _Desired, cached: b
         return _status(obj, False, "Conflict", message, desired)
     if current is None:
         await store.put(region, obj.composite, {**desired.params, "Tags": _tag_list(desired.tags)})
-        current = await store.describe(region, desired.name) or {}
+        # New alarms start unevaluated; the next state sweep brings the ARN, saving a read per creation.
+        current = {"StateValue": "INSUFFICIENT_DATA", "StateReason": "created; not evaluated yet"}
     else:
         if _comparable(current, desired.params) != _comparable(desired.params, desired.params):
             await store.put(region, obj.composite, desired.params)
