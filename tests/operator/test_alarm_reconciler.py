@@ -16,17 +16,12 @@ from kedawatch.operator import alarm_store, pacing
 from kedawatch.operator.reconcilers import alarms
 from kedawatch.operator.resources import crds
 from kedawatch.standins import aws
+from tests.operator.test_alarm_schemas import SINGLE
 
 REGION = "us-east-1"
 NATIVE, NATIVE_COMPOSITE, LEGACY, _ = crds.ALARM_DEFINITIONS
 SPEC: dict[str, Any] = {
-    "namespace": "ContainerInsights",
-    "metricName": "service_number_of_running_pods",
-    "dimensions": [{"name": "Service", "value": "otlp-consumer"}],
-    "statistic": "Maximum",
-    "period": 300,
-    "evaluationPeriods": 1,
-    "threshold": 8,
+    **SINGLE,
     "comparisonOperator": "GreaterThanOrEqualToThreshold",
     "alarmActions": ["arn:aws:sns:us-east-1:123456789012:oncall"],
     "tags": {"team": "otlp"},

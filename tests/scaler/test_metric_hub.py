@@ -17,6 +17,12 @@ from kedawatch.standins import aws
 from tests.scaler.conftest import running_scaler
 
 
+def distinct_metrics(count: int, **extra: str) -> list[dict[str, str]]:
+    """Trigger metadata for `count` CloudWatch metrics that differ only in a dimension's value."""
+    common = {"namespace": "App", "metricName": "M", "dimensionName": "I", "targetMetricValue": "1", **extra}
+    return [{**common, "dimensionValue": str(i)} for i in range(count)]
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -100,16 +106,7 @@ def test_pages_are_merged_newest_first_via_stubber() -> None:
 
 @pytest.mark.parametrize("count", [1, 499, 500, 501, 1200])
 async def test_cloudwatch_batches_hold_at_most_500_queries(moto: aws.MotoServer, count: int) -> None:
-    metadata = [
-        {
-            "namespace": "App",
-            "metricName": "M",
-            "dimensionName": "I",
-            "dimensionValue": str(i),
-            "targetMetricValue": "1",
-        }
-        for i in range(count)
-    ]
+    metadata = distinct_metrics(count)
     async with running_scaler(settings.HubSettings(gather_delay=3.0, gather_limit=10.0, rpc_timeout=30.0)) as scaler:
         await asyncio.gather(*(scaler.value(m, deadline=60) for m in metadata))
         assert scaler.aws_calls("GetMetricData") == -(-count // 500)
@@ -119,11 +116,7 @@ async def test_cloudwatch_batches_hold_at_most_500_queries(moto: aws.MotoServer,
 async def test_a_stale_metric_refreshes_its_whole_group_in_one_call(moto: aws.MotoServer) -> None:
     """KEDA asks each trigger on its own schedule; the group still costs one call per freshness window."""
     clock = FakeClock()
-    metadata = [
-        {"namespace": "App", "metricName": "M", "dimensionName": "I", "dimensionValue": str(i),
-         "targetMetricValue": "1", "metricStatPeriod": "60"}
-        for i in range(100)
-    ]  # fmt: skip
+    metadata = distinct_metrics(100, metricStatPeriod="60")
     async with running_scaler(settings.HubSettings(gather_delay=1.0, gather_limit=5.0), clock=clock) as scaler:
         await asyncio.gather(*(scaler.value(m) for m in metadata))
         clock.now += 35  # past half the 60 s freshness: due soon, still fresh
@@ -138,17 +131,7 @@ async def test_a_stale_metric_refreshes_its_whole_group_in_one_call(moto: aws.Mo
 
 async def test_values_nobody_asks_for_are_not_refreshed_ahead(moto: aws.MotoServer) -> None:
     clock = FakeClock()
-    metadata = [
-        {
-            "namespace": "App",
-            "metricName": "M",
-            "dimensionName": "I",
-            "dimensionValue": str(i),
-            "targetMetricValue": "1",
-            "metricStatPeriod": "60",
-        }
-        for i in range(3)
-    ]
+    metadata = distinct_metrics(3, metricStatPeriod="60")
     async with running_scaler(settings.HubSettings(gather_delay=0.2, gather_limit=5.0), clock=clock) as scaler:
         await asyncio.gather(*(scaler.value(m) for m in metadata))
         clock.now += 130  # metric 1 and 2's triggers are gone: not asked for two windows
