@@ -35,9 +35,9 @@ async def reconcile_app(app: Mapping[str, Any], ctx: alarms.Context) -> dict[str
         return _status(app, False, "InvalidSpec", "; ".join(problems))
     owned = children.Children(ctx.kube, app["metadata"].get("uid", ""))
     conflicts = [applied.name for applied in [await owned.apply(obj) for obj in rendered.objects()] if applied.conflict]
-    await _prune_alarms(owned, app, {alarm["metadata"]["name"] for alarm in rendered.alarms})
+    kept = await _prune_alarms(owned, app, {alarm["metadata"]["name"] for alarm in rendered.alarms})
     try:
-        dashboard = await _sync_dashboard(app, rendered, ctx, await _alarm_arns(owned, app))
+        dashboard = await _sync_dashboard(app, rendered, ctx, _alarm_arns(kept))
     except errors.AwsError as exc:
         alarms.retry_if_transient(exc)
         return _status(app, False, "DashboardFailed", f"AWS {exc.failure.value}: {exc}")
@@ -45,7 +45,7 @@ async def reconcile_app(app: Mapping[str, Any], ctx: alarms.Context) -> dict[str
     if conflicts:
         message = f"not overwriting objects owned by someone else: {', '.join(conflicts)}"
         status = {**status, **_status(app, False, "Conflict", message)}
-    return {**status, "scaledObject": rendered.scaled_object["metadata"]["name"], **await _mirror(owned, app, rendered)}
+    return {**status, "scaledObject": rendered.scaled_object["metadata"]["name"], **_mirror(kept, app, rendered)}
 
 
 async def mirror_app(app: Mapping[str, Any], ctx: alarms.Context) -> dict[str, Any]:
@@ -53,9 +53,9 @@ async def mirror_app(app: Mapping[str, Any], ctx: alarms.Context) -> dict[str, A
     rendered, _ = rendering.render_checked(app, render_settings(ctx))
     if rendered is None:
         return {}
-    owned = children.Children(ctx.kube, app["metadata"].get("uid", ""))
-    dashboard = await _sync_dashboard(app, rendered, ctx, await _alarm_arns(owned, app))
-    return {**dashboard, **await _mirror(owned, app, rendered)}
+    listed = await _child_alarms(children.Children(ctx.kube, app["metadata"].get("uid", "")), app)
+    dashboard = await _sync_dashboard(app, rendered, ctx, _alarm_arns(listed))
+    return {**dashboard, **_mirror(listed, app, rendered)}
 
 
 async def delete_app(app: Mapping[str, Any], ctx: alarms.Context) -> None:
@@ -69,22 +69,29 @@ async def delete_app(app: Mapping[str, Any], ctx: alarms.Context) -> None:
             raise alarms.Retry(f"cannot delete dashboard {name}: {exc}") from exc
 
 
-async def _prune_alarms(owned: children.Children, app: Mapping[str, Any], wanted: set[str]) -> None:
-    namespace = app["metadata"].get("namespace", "default")
-    for alarm in await owned.owned(rendering.GROUP_VERSION, ALARM_PLURAL, namespace):
-        if alarm["metadata"]["name"] not in wanted:
-            await owned.delete(rendering.GROUP_VERSION, ALARM_PLURAL, namespace, alarm["metadata"]["name"])
+async def _child_alarms(owned: children.Children, app: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The alarm objects this app owns: listed once per reconcile, then read from memory."""
+    return await owned.owned(rendering.GROUP_VERSION, ALARM_PLURAL, app["metadata"].get("namespace", "default"))
 
 
-async def _alarm_arns(owned: children.Children, app: Mapping[str, Any]) -> list[str]:
-    namespace = app["metadata"].get("namespace", "default")
-    listed = await owned.owned(rendering.GROUP_VERSION, ALARM_PLURAL, namespace)
+async def _prune_alarms(owned: children.Children, app: Mapping[str, Any], wanted: set[str]) -> list[dict[str, Any]]:
+    """Delete the owned alarm objects the spec no longer names; return the ones kept."""
+    kept = []
+    for alarm in await _child_alarms(owned, app):
+        name = alarm["metadata"]["name"]
+        if name in wanted:
+            kept.append(alarm)
+        else:
+            await owned.delete(rendering.GROUP_VERSION, ALARM_PLURAL, alarm["metadata"]["namespace"], name)
+    return kept
+
+
+def _alarm_arns(listed: list[dict[str, Any]]) -> list[str]:
     return sorted(arn for alarm in listed if (arn := alarm.get("status", {}).get("alarmArn")))
 
 
-async def _mirror(owned: children.Children, app: Mapping[str, Any], rendered: rendering.Rendered) -> dict[str, Any]:
-    namespace = app["metadata"].get("namespace", "default")
-    by_name = {a["metadata"]["name"]: a for a in await owned.owned(rendering.GROUP_VERSION, ALARM_PLURAL, namespace)}
+def _mirror(listed: list[dict[str, Any]], app: Mapping[str, Any], rendered: rendering.Rendered) -> dict[str, Any]:
+    by_name = {alarm["metadata"]["name"]: alarm for alarm in listed}
     mirrored = []
     for declared, child in zip(app["spec"].get("alarms", []), rendered.alarms, strict=True):
         status = by_name.get(child["metadata"]["name"], {}).get("status", {})
