@@ -22,6 +22,7 @@ import botocore.config
 import grpc
 
 from kedawatch import settings
+from kedawatch.demo import keda
 from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
 from kedawatch.scaler import hub, server
@@ -187,10 +188,7 @@ async def keda_cycle(
     KEDA stops at the first failed RPC, and so does this; failures are counted by gRPC status code.
     """
     try:
-        spec = (await stub.GetMetricSpec(scaled_object, timeout=deadline)).metricSpecs[0]
-        request = pb.GetMetricsRequest(scaledObjectRef=scaled_object, metricName=spec.metricName)
-        await stub.GetMetrics(request, timeout=deadline)
-        await stub.IsActive(scaled_object, timeout=deadline)
+        await keda.evaluate(stub, scaled_object, deadline)
     except grpc.aio.AioRpcError as exc:
         failures[exc.code().name] += 1
 

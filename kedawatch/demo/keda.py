@@ -14,13 +14,22 @@ import grpc
 from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
 
-__all__ = ["KedaDriver", "desired_replicas"]
+__all__ = ["KedaDriver", "desired_replicas", "evaluate"]
 
 HPA_DEADLINE = 3.0
 
 
 def desired_replicas(value: float, target: float, low: int, high: int) -> int:
     return max(low, min(high, math.ceil(value / target)))
+
+
+async def evaluate(stub: Any, ref: pb.ScaledObjectRef, deadline: float) -> tuple[pb.MetricSpec, float, bool]:
+    """One evaluation as KEDA makes it: GetMetricSpec, GetMetrics for the spec's metric, then IsActive."""
+    spec = (await stub.GetMetricSpec(ref, timeout=deadline)).metricSpecs[0]
+    request = pb.GetMetricsRequest(scaledObjectRef=ref, metricName=spec.metricName)
+    value = (await stub.GetMetrics(request, timeout=deadline)).metricValues[0].metricValueFloat
+    active = (await stub.IsActive(ref, timeout=deadline)).result
+    return spec, value, active
 
 
 class KedaDriver:
@@ -49,10 +58,7 @@ class KedaDriver:
         best, value = spec.get("minReplicaCount", 0), 0.0
         for trigger in spec["triggers"]:
             stub, ref = self._stub(trigger["metadata"]["scalerAddress"]), self._ref(trigger)
-            metric = (await stub.GetMetricSpec(ref, timeout=HPA_DEADLINE)).metricSpecs[0]
-            request = pb.GetMetricsRequest(scaledObjectRef=ref, metricName=metric.metricName)
-            current = (await stub.GetMetrics(request, timeout=HPA_DEADLINE)).metricValues[0].metricValueFloat
-            await stub.IsActive(ref, timeout=HPA_DEADLINE)
+            metric, current, _ = await evaluate(stub, ref, HPA_DEADLINE)
             wanted = desired_replicas(
                 current, metric.targetSizeFloat, spec.get("minReplicaCount", 0), spec["maxReplicaCount"]
             )
