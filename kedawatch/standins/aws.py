@@ -1,22 +1,36 @@
-"""A moto server on loopback, and a counting proxy in front of it that sees every AWS call on the wire."""
+"""A moto server on loopback, and a proxy in front of it that counts every AWS call and can inject faults."""
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import http.client
 import http.server
+import json
 import logging
 import os
+import random
 import socket
 import threading
+import time
 import urllib.parse
 import urllib.request
 from typing import Any
 
 from moto.server import ThreadedMotoServer
 
-__all__ = ["CountingProxy", "MotoServer", "free_port", "restore_environment", "use_endpoint"]
+__all__ = [
+    "INTERNAL_ERROR",
+    "THROTTLING",
+    "CountingProxy",
+    "Fault",
+    "MotoServer",
+    "free_port",
+    "restore_environment",
+    "slow",
+    "use_endpoint",
+]
 
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -72,18 +86,45 @@ def restore_environment(previous: dict[str, str | None]) -> None:
             os.environ[key] = value
 
 
+@dataclasses.dataclass(frozen=True)
+class Fault:
+    """What the proxy does to a call instead of (or before) forwarding it."""
+
+    status: int = 0
+    """The HTTP status to answer with AWS's error `code`, without forwarding; 0 forwards the call."""
+    code: str = ""
+    delay: float = 0.0
+    """Seconds to wait before answering: longer than the client's read timeout, and the call times out."""
+
+
+THROTTLING = Fault(400, "Throttling")
+INTERNAL_ERROR = Fault(500, "InternalFailure")
+
+
+def slow(seconds: float) -> Fault:
+    return Fault(delay=seconds)
+
+
 class CountingProxy:
     """Forwards HTTP to an upstream AWS stand-in and counts each call by operation, at the HTTP level.
 
     Counts GetMetricData's queries too (`metrics_requested`), since CloudWatch bills per metric requested.
+    `inject()` makes it fail calls as AWS does (throttling, 500s, slowness) until `heal()`.
     """
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, port: int = 0) -> None:
+        """`port` 0 picks a free one; a stopped proxy's port makes its successor reachable at the same URL."""
         self.upstream = upstream.removeprefix("http://")
         self.calls: collections.Counter[str] = collections.Counter()
         self.metrics_requested = 0
+        self.injected: collections.Counter[str] = collections.Counter()
+        """Faults injected so far, by AWS error code (or "slow")."""
+        self._connections: set[socket.socket] = set()
+        self._faults: tuple[Fault, ...] = ()
+        self._rate = 0.0
+        self._random = random.Random(0)
         self._lock = threading.Lock()
-        self._http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._http = http.server.ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._http.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._http.server_address[1]}"
         self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
@@ -93,18 +134,37 @@ class CountingProxy:
         return self
 
     def stop(self) -> None:
+        """Stop listening and cut the kept-alive connections too: the endpoint is gone, as far as clients see."""
         self._http.shutdown()
         self._http.server_close()
+        with self._lock:
+            for connection in self._connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
 
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
             self.metrics_requested = 0
 
-    def record(self, operation: str, queries: int) -> None:
+    def inject(self, *faults: Fault, rate: float = 1.0) -> None:
+        """From now on, a `rate` share of calls (chosen at random) gets one of `faults`, also at random."""
+        with self._lock:
+            self._faults, self._rate = faults, rate
+
+    def heal(self) -> None:
+        self.inject(rate=0.0)
+
+    def record(self, operation: str, queries: int) -> Fault | None:
+        """Count the call; the fault it gets, if any."""
         with self._lock:
             self.calls[operation] += 1
             self.metrics_requested += queries
+            if not self._faults or self._random.random() >= self._rate:
+                return None
+            fault = self._random.choice(self._faults)
+            self.injected[fault.code or "slow"] += 1
+            return fault
 
     def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
         proxy = self
@@ -113,28 +173,62 @@ class CountingProxy:
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True  # headers and body go in two writes: without this, +40 ms a call
 
+            def handle(self) -> None:
+                with proxy._lock:
+                    proxy._connections.add(self.connection)
+                try:
+                    super().handle()
+                finally:
+                    with proxy._lock:
+                        proxy._connections.discard(self.connection)
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 operation, queries = _operation_of(self.path, self.headers, body)
-                proxy.record(operation, queries)
+                fault = proxy.record(operation, queries)
+                if fault is not None:
+                    time.sleep(fault.delay)
+                    if fault.status:
+                        self._answer(fault.status, *_error_body(fault.code, self.headers))
+                        return
                 upstream = http.client.HTTPConnection(proxy.upstream, timeout=30)
                 upstream.request("POST", self.path, body, dict(self.headers.items()))
                 answer = upstream.getresponse()
-                payload = answer.read()
-                self.send_response(answer.status)
-                for name, value in answer.getheaders():
-                    if name.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up waiting
-                    self.wfile.write(payload)
+                headers = [(k, v) for k, v in answer.getheaders() if k.lower() not in _HOP_BY_HOP]
+                self._answer(answer.status, headers, answer.read())
                 upstream.close()
+
+            def _answer(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up waiting
+                    self.send_response(status)
+                    for name, value in headers:
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
 
             def log_message(self, *args: Any) -> None:
                 pass
 
         return Handler
+
+
+_HOP_BY_HOP = ("transfer-encoding", "connection", "content-length")
+
+
+def _error_body(code: str, request_headers: Any) -> tuple[list[tuple[str, str]], bytes]:
+    """AWS's error answer in the request's protocol. SQS and CloudWatch are "query compatible": botocore
+    takes the code from the x-amzn-query-error header in JSON and CBOR, so those bodies carry only a message.
+    """
+    message = f"injected by the test proxy: {code}"
+    query_error = [("x-amzn-query-error", f"{code};Sender"), ("x-amzn-RequestId", "injected")]
+    if request_headers.get("X-Amz-Target"):
+        body = json.dumps({"__type": code, "message": message}).encode()
+        return [("Content-Type", "application/x-amz-json-1.0"), *query_error], body
+    if request_headers.get("smithy-protocol"):
+        return [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"), *query_error], b""
+    xml = f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+    return [("Content-Type", "text/xml"), *query_error], f"{xml}</ErrorResponse>".encode()
 
 
 def _operation_of(path: str, headers: Any, body: bytes) -> tuple[str, int]:
