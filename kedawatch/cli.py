@@ -90,6 +90,11 @@ def _scaler_parser(parser: argparse.ArgumentParser) -> None:
         parser, "--sqs-push-interval", default=hub.sqs_push_interval, type=float,
         help="seconds between StreamIsActive checks of a queue",
     )  # fmt: skip
+    _flag(
+        parser, "--stale-limit", default=hub.stale_limit, type=float,
+        help="seconds the last good value is answered while AWS fails; 0 turns it off",
+    )  # fmt: skip
+    _flag(parser, "--max-streams", default=server.max_streams, type=int, help="StreamIsActive streams open at most")
     _add_logging(parser)
     parser.set_defaults(command=_run_scaler)
 
@@ -155,11 +160,13 @@ def _run_scaler(args: argparse.Namespace) -> int:
             tls_key=args.tls_key,
             tls_client_ca=args.tls_client_ca,
             region=args.region,
+            max_streams=args.max_streams,
         ),
         hub=settings.HubSettings(
             sqs_freshness=args.sqs_freshness,
             cloudwatch_freshness=args.cloudwatch_freshness,
             sqs_push_interval=args.sqs_push_interval,
+            stale_limit=args.stale_limit,
         ),
         logs=settings.LogSettings(level=args.log_level, json=args.log_json),
     )

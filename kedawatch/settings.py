@@ -40,6 +40,9 @@ class HubSettings:
     """Seconds at most that a query waits for others to join its GetMetricData."""
     error_ttl: float = 1.0
     """Seconds an AWS failure is answered from cache, so a broken trigger cannot hammer AWS."""
+    stale_limit: float = 120.0
+    """Seconds the last good value is still answered while AWS is throttling, failing or unreachable; after
+    that, UNAVAILABLE. 0 answers every such failure at once. Missing queues and denials are never masked."""
     retain: float = 900.0
     """Seconds an unused cached value is kept before it is dropped, bounding memory as triggers go."""
     rpc_timeout: float = 2.5
@@ -57,6 +60,9 @@ class ServerSettings:
     tls_key: Path | None = None
     tls_client_ca: Path | None = None
     """When set, clients must present a certificate signed by this CA (mTLS)."""
+    max_streams: int = 10_000
+    """StreamIsActive streams open at once, at most; more are refused with RESOURCE_EXHAUSTED. One per
+    external-push trigger: a flood of opens cannot exhaust the scaler's memory or event loop."""
     grace: float = 5.0
     """Seconds in-flight RPCs get to finish on shutdown."""
     region: str | None = None

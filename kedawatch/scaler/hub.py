@@ -5,7 +5,8 @@ in-flight call, and gathers distinct reads that arrive together into batches (up
 per GetMetricData). KEDA asks each trigger on its own schedule, so a batch also takes along every read of
 its group that is past half its freshness and still in use: the whole group is refreshed in one call
 rather than one call per trigger as each expires. Callers' timeouts never cancel a shared call: the answer
-still lands in the cache.
+still lands in the cache. While AWS fails for a passing reason (throttling, 5xx, unreachable, too slow), the
+last good answer is served for up to `stale_limit`, so a short outage does not scale workloads to zero.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ __all__ = ["MetricHub"]
 
 R = TypeVar("R")
 Clock = Callable[[], float]
+_PASSING = frozenset({errors.Failure.THROTTLED, errors.Failure.UNAVAILABLE, errors.Failure.INTERNAL})
+"""Failures that a retry may cure: the ones a stale value can bridge."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -34,6 +37,8 @@ class _Entry:
     """When the call that produced the answer started: the value is at least this fresh."""
     asked: float
     """When it was last asked for: values nobody asks for are neither refreshed ahead nor kept."""
+    good: tuple[Any, float] | None
+    """The latest good answer and its `at`: the answer itself, or what an error replaced."""
 
 
 @dataclasses.dataclass(eq=False)
@@ -72,10 +77,47 @@ class MetricHub:
         return self._fetcher_for[type(read)].push_interval(read)
 
     async def read(self, read: reads.Read[R], max_age: float | None = None) -> R:
-        """The answer to `read`, no older than its freshness window (or `max_age`, if shorter).
+        """The answer to `read`, no older than its freshness window (or `max_age`, if shorter), within
+        `rpc_timeout`. While AWS fails for a passing reason, the last good answer up to `stale_limit` old.
 
-        Raises `errors.AwsError` when AWS failed.
+        Raises `errors.AwsError` when AWS failed (or last failed, when a retry is still under way at the
+        deadline), `TimeoutError` when it did not answer in time.
         """
+        try:
+            async with asyncio.timeout(self._settings.rpc_timeout):
+                return await self._read(read, max_age)
+        except (errors.AwsError, TimeoutError) as exc:
+            if isinstance(exc, errors.AwsError) and exc.failure not in _PASSING:
+                raise
+            stale = self._stale(read)
+            if stale is None:
+                raise self._latest_error(read) or exc from None
+            self._metrics.cache.labels("stale").inc()
+            return cast(R, stale[0])
+
+    def peek(self, read: reads.Read[R]) -> R | None:
+        """The latest good answer to `read` without asking AWS, however old, unless an error followed it
+        more than `stale_limit` after it: None when there is none."""
+        entry = self._cache.get(read)
+        if entry is None or entry.good is None:
+            return None
+        if isinstance(entry.answer, errors.AwsError) and self._stale(read) is None:
+            return None
+        return cast(R, entry.good[0])
+
+    def _latest_error(self, read: reads.Read[Any]) -> errors.AwsError | None:
+        """What AWS last said, to name when a retry of it is still under way at the deadline."""
+        entry = self._cache.get(read)
+        return entry.answer if entry is not None and isinstance(entry.answer, errors.AwsError) else None
+
+    def _stale(self, read: reads.Read[Any]) -> tuple[Any, float] | None:
+        entry = self._cache.get(read)
+        limit = self._settings.stale_limit
+        if entry is None or entry.good is None or self._clock() - entry.good[1] > limit:
+            return None
+        return entry.good
+
+    async def _read(self, read: reads.Read[R], max_age: float | None) -> R:
         fetcher = self._fetcher_for[type(read)]
         limit = fetcher.freshness(read) if max_age is None else min(max_age, fetcher.freshness(read))
         self._sweep()
@@ -92,13 +134,6 @@ class MetricHub:
             self._metrics.cache.labels("miss").inc()
             future = self._start(fetcher, read)
         return cast(R, self._unwrap(await asyncio.shield(future)))
-
-    def peek(self, read: reads.Read[R]) -> R | None:
-        """The latest good answer to `read`, however old, without asking AWS: None when there is none."""
-        entry = self._cache.get(read)
-        if entry is None or isinstance(entry.answer, errors.AwsError):
-            return None
-        return cast(R, entry.answer)
 
     async def close(self) -> None:
         """Wait for the AWS calls under way, so none is cut off mid-flight."""
@@ -187,7 +222,10 @@ class MetricHub:
             answers = [errors.translate(exc)] * len(batch)
         for read, answer in zip(batch, answers, strict=True):
             previous = self._cache.get(read)
-            self._cache[read] = _Entry(answer, started, previous.asked if previous else started)
+            asked, good = (previous.asked, previous.good) if previous else (started, None)
+            if not isinstance(answer, errors.AwsError):
+                good = (answer, started)
+            self._cache[read] = _Entry(answer, started, asked, good)
             future = self._inflight.pop(read)
             if not future.done():
                 future.set_result(answer)

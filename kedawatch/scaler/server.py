@@ -50,7 +50,7 @@ class ScalerServer:
         )
         default_region = scaler_settings.server.region or self.aws.default_region
         self.service = service.ExternalScalerService(
-            self.hub, triggers.TriggerCache(default_region), hub_settings, self.metrics, **clocks
+            self.hub, triggers.TriggerCache(default_region), scaler_settings.server, self.metrics, **clocks
         )
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]  # grpc-stubs predates aio
         self._server: grpc.aio.Server | None = None
@@ -93,8 +93,10 @@ class ScalerServer:
         logger.info("scaler serving on port %d (tls=%s)", self.port, credentials is not None)
 
     async def stop(self) -> None:
-        """Report NOT_SERVING, let in-flight RPCs finish within the grace period, then wait for AWS calls."""
+        """Report NOT_SERVING, end open streams, let in-flight RPCs finish within the grace period, then wait
+        for AWS calls."""
         await self.health.enter_graceful_shutdown()
+        await self.service.close()
         if self._server is not None:
             await self._server.stop(self.settings.server.grace)
         await self.hub.close()

@@ -43,14 +43,16 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
         self,
         metric_hub: hub.MetricHub,
         trigger_cache: triggers.TriggerCache,
-        hub_settings: settings.HubSettings,
+        server_settings: settings.ServerSettings,
         metrics: telemetry.ScalerMetrics,
         clock: hub.Clock = time.monotonic,
     ) -> None:
         self._hub = metric_hub
         self._triggers = trigger_cache
-        self._settings = hub_settings
+        self._max_streams = server_settings.max_streams
         self._metrics = metrics
+        self._streams: set[asyncio.Task[Any]] = set()
+        self._closing = False
         self._watcher = watching.ActivityWatcher(self._check, lambda t: metric_hub.push_interval(t.read), clock)
 
     async def IsActive(self, request: pb.ScaledObjectRef, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
@@ -82,16 +84,37 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
     ) -> AsyncIterator[pb.IsActiveResponse]:
         """Sends `true` once per inactive-to-active edge; KEDA ignores `false`, so it is never sent.
 
-        AWS failures are logged and the stream stays open: the polling RPCs report them to KEDA.
+        AWS failures are logged and the stream stays open: the polling RPCs report them to KEDA. Beyond
+        `max_streams` open streams, and when the scaler stops, streams end with a status KEDA reconnects on.
         """
         async with self._answering("StreamIsActive", request, context):
             trigger = self._triggers.get(request.scalerMetadata)
+            if len(self._streams) >= self._max_streams or self._closing:
+                raise StreamRefused(len(self._streams), self._max_streams, self._closing)
+        stream = asyncio.current_task()
+        assert stream is not None
+        self._streams.add(stream)
         self._metrics.open_streams.inc()
         try:
             async for _ in self._watcher.edges(trigger):
                 yield pb.IsActiveResponse(result=True)
+        except asyncio.CancelledError:
+            if not self._closing:
+                raise
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the scaler is stopping: reconnect to another replica")
         finally:
+            self._streams.discard(stream)
             self._metrics.open_streams.dec()
+
+    async def close(self) -> None:
+        """End every open stream with UNAVAILABLE, so that KEDA reconnects (to another replica) at once
+        instead of waiting on a connection that is about to go."""
+        self._closing = True
+        streams = list(self._streams)
+        for stream in streams:
+            stream.cancel()
+        if streams:
+            await asyncio.wait(streams, timeout=1.0)
 
     async def _check(self, trigger: triggers.Trigger, max_age: float | None) -> bool | None:
         """Active? From a value no older than `max_age`; with None, from the latest value KEDA's polls read."""
@@ -105,9 +128,7 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
             return None
 
     async def _value(self, trigger: triggers.Trigger, max_age: float | None = None) -> float:
-        async with asyncio.timeout(self._settings.rpc_timeout):
-            answer = await self._hub.read(trigger.read, max_age)
-        return trigger.source.value(answer)
+        return trigger.source.value(await self._hub.read(trigger.read, max_age))
 
     @contextlib.asynccontextmanager
     async def _answering(
@@ -129,7 +150,19 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
             self._metrics.rpc_latency.labels(method, code.name).observe(time.perf_counter() - started)
 
 
+class StreamRefused(Exception):
+    def __init__(self, open_streams: int, cap: int, closing: bool) -> None:
+        reason = (
+            "the scaler is stopping"
+            if closing
+            else f"{open_streams} StreamIsActive streams are open, the cap of this replica (--max-streams {cap})"
+        )
+        super().__init__(f"{reason}: KEDA retries with backoff")
+
+
 def _status_of(exc: BaseException) -> grpc.StatusCode:
+    if isinstance(exc, StreamRefused):
+        return grpc.StatusCode.RESOURCE_EXHAUSTED
     if isinstance(exc, metadata.MetadataError):
         return grpc.StatusCode.INVALID_ARGUMENT
     if isinstance(exc, errors.AwsError):

@@ -122,12 +122,14 @@ async def test_throttling_answers_unavailable_via_stubber(scaler: Scaler) -> Non
     assert "Throttling" in (raised.value.details() or "")
 
 
-async def test_aws_going_away_answers_unavailable_in_time_and_recovers(moto_server: aws.MotoServer) -> None:
+async def test_without_a_staleness_bound_aws_going_away_answers_unavailable_in_time_and_recovers(
+    moto_server: aws.MotoServer,
+) -> None:
     own = aws.MotoServer().start()
     previous = aws.use_endpoint(own.url)
     try:
         url = boto3.client("sqs").create_queue(QueueName="orders")["QueueUrl"]
-        async with running_scaler(settings.HubSettings(sqs_freshness=0.2, error_ttl=0.1)) as scaler:
+        async with running_scaler(settings.HubSettings(sqs_freshness=0.2, error_ttl=0.1, stale_limit=0)) as scaler:
             assert await scaler.value({"queueURL": url}) == 0.0
             own.stop()
             await asyncio.sleep(0.3)

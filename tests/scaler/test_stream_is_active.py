@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import grpc
 import pytest
 
 from kedawatch import settings
@@ -103,3 +104,37 @@ async def test_thousands_of_streams_on_one_queue_share_one_read_per_interval(
     assert pushes == [True] * 2000
     for stream in streams:
         stream.cancel()
+
+
+async def test_a_stopping_scaler_ends_open_streams_with_a_status_keda_reconnects_on(
+    moto: aws.MotoServer, queue_url: str
+) -> None:
+    async with running_scaler(settings.HubSettings(sqs_push_interval=INTERVAL)) as scaler:
+        calls = [scaler.stub.StreamIsActive(scaler.ref({"queueURL": queue_url})) for _ in range(5)]
+        await until(lambda: scaler.metric("kedawatch_open_streams") == 5, within=5)
+        started = asyncio.get_running_loop().time()
+        await scaler.server.stop()
+        codes = [await call.code() for call in calls]
+        assert codes == [grpc.StatusCode.UNAVAILABLE] * 5
+        assert asyncio.get_running_loop().time() - started < scaler.server.settings.server.grace
+        assert "reconnect" in str(await calls[0].details())
+
+
+async def test_streams_beyond_the_cap_are_refused_and_the_others_keep_working(
+    moto: aws.MotoServer, sqs: Any, queue_url: str
+) -> None:
+    capped = settings.ServerSettings(host="127.0.0.1", port=0, metrics_port=0, max_streams=3)
+    hub = settings.HubSettings(sqs_push_interval=INTERVAL, sqs_freshness=INTERVAL)
+    async with running_scaler(hub, capped) as scaler:
+        ref = scaler.ref({"queueURL": queue_url})
+        admitted = [Pushes(scaler.stub.StreamIsActive(ref)) for _ in range(3)]
+        await until(lambda: scaler.metric("kedawatch_open_streams") == 3, within=5)
+        refused = scaler.stub.StreamIsActive(ref)
+        assert await refused.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "--max-streams 3" in str(await refused.details())
+        sqs.send_message(QueueUrl=queue_url, MessageBody="wake")
+        assert await asyncio.gather(*(stream.next(INTERVAL * 15) for stream in admitted)) == [True] * 3
+        admitted[0].cancel()
+        await until(lambda: scaler.metric("kedawatch_open_streams") == 2, within=5)
+        again = Pushes(scaler.stub.StreamIsActive(ref))
+        assert await again.next(INTERVAL * 5) is True, "a freed place is taken by the next stream"
