@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kedawatch import __version__, logs, settings
+from kedawatch import __version__, logs, settings, tenancy
 
 __all__ = ["main"]
 
@@ -52,6 +52,13 @@ def _flag(parser: argparse.ArgumentParser, name: str, *, default: Any, help: str
     else:
         value = kind(os.environ[env]) if env in os.environ else default
     parser.add_argument(name, default=value, help=f"{help} [env {env}, default {default}]", **kwargs)
+
+
+def _add_policy(parser: argparse.ArgumentParser) -> None:
+    _flag(
+        parser, "--policy", default=None, type=Path,
+        help="tenant policy (JSON): roles, regions, endpoints and alarm actions per namespace; none: the defaults",
+    )  # fmt: skip
 
 
 def _add_logging(parser: argparse.ArgumentParser) -> None:
@@ -95,6 +102,7 @@ def _scaler_parser(parser: argparse.ArgumentParser) -> None:
         help="seconds the last good value is answered while AWS fails; 0 turns it off",
     )  # fmt: skip
     _flag(parser, "--max-streams", default=server.max_streams, type=int, help="StreamIsActive streams open at most")
+    _add_policy(parser)
     _add_logging(parser)
     parser.set_defaults(command=_run_scaler)
 
@@ -161,6 +169,7 @@ def _run_scaler(args: argparse.Namespace) -> int:
             tls_client_ca=args.tls_client_ca,
             region=args.region,
             max_streams=args.max_streams,
+            policy=args.policy,
         ),
         hub=settings.HubSettings(
             sqs_freshness=args.sqs_freshness,
@@ -171,7 +180,11 @@ def _run_scaler(args: argparse.Namespace) -> int:
         logs=settings.LogSettings(level=args.log_level, json=args.log_json),
     )
     logs.configure(scaler_settings.logs)
-    asyncio.run(server.run(scaler_settings))
+    try:
+        asyncio.run(server.run(scaler_settings))
+    except tenancy.PolicyError as exc:
+        print(f"kedawatch scaler: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -67,6 +67,8 @@ class ServerSettings:
     """Seconds in-flight RPCs get to finish on shutdown."""
     region: str | None = None
     """The scaler's own region: the default for triggers without awsRegion. Falls back to AWS_REGION."""
+    policy: Path | None = None
+    """The tenant policy file (`kedawatch.tenancy`); None applies the defaults: no awsRoleArn, no awsEndpoint."""
 
 
 @dataclasses.dataclass(frozen=True)

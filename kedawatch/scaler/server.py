@@ -13,7 +13,7 @@ import prometheus_client
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from kedawatch import settings
+from kedawatch import settings, tenancy
 from kedawatch.aws import clients, roles
 from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
@@ -50,7 +50,12 @@ class ScalerServer:
         )
         default_region = scaler_settings.server.region or self.aws.default_region
         self.service = service.ExternalScalerService(
-            self.hub, triggers.TriggerCache(default_region), scaler_settings.server, self.metrics, **clocks
+            self.hub,
+            triggers.TriggerCache(default_region),
+            scaler_settings.server,
+            tenancy.load(scaler_settings.server.policy),
+            self.metrics,
+            **clocks,
         )
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]  # grpc-stubs predates aio
         self._server: grpc.aio.Server | None = None

@@ -16,7 +16,7 @@ from typing import Any
 
 import grpc
 
-from kedawatch import settings
+from kedawatch import settings, tenancy
 from kedawatch.aws import errors
 from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
@@ -44,11 +44,13 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
         metric_hub: hub.MetricHub,
         trigger_cache: triggers.TriggerCache,
         server_settings: settings.ServerSettings,
+        policy: tenancy.TenantPolicy,
         metrics: telemetry.ScalerMetrics,
         clock: hub.Clock = time.monotonic,
     ) -> None:
         self._hub = metric_hub
         self._triggers = trigger_cache
+        self._policy = policy
         self._max_streams = server_settings.max_streams
         self._metrics = metrics
         self._streams: set[asyncio.Task[Any]] = set()
@@ -57,12 +59,12 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
 
     async def IsActive(self, request: pb.ScaledObjectRef, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         async with self._answering("IsActive", request, context):
-            trigger = self._triggers.get(request.scalerMetadata)
+            trigger = self._trigger(request)
             return pb.IsActiveResponse(result=await self._value(trigger) > trigger.source.activation())
 
     async def GetMetricSpec(self, request: pb.ScaledObjectRef, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         async with self._answering("GetMetricSpec", request, context):
-            source = self._triggers.get(request.scalerMetadata).source
+            source = self._trigger(request).source
             spec = pb.MetricSpec(
                 metricName=source.metric_name(),
                 targetSize=_as_int64(source.target()),
@@ -73,7 +75,7 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
     async def GetMetrics(self, request: pb.GetMetricsRequest, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         ref = request.scaledObjectRef
         async with self._answering("GetMetrics", ref, context):
-            trigger = self._triggers.get(ref.scalerMetadata)
+            trigger = self._trigger(ref)
             value = await self._value(trigger)
             name = request.metricName or trigger.source.metric_name()
             metric = pb.MetricValue(metricName=name, metricValue=_as_int64(value), metricValueFloat=value)
@@ -88,7 +90,7 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
         `max_streams` open streams, and when the scaler stops, streams end with a status KEDA reconnects on.
         """
         async with self._answering("StreamIsActive", request, context):
-            trigger = self._triggers.get(request.scalerMetadata)
+            trigger = self._trigger(request)
             if len(self._streams) >= self._max_streams or self._closing:
                 raise StreamRefused(len(self._streams), self._max_streams, self._closing)
         stream = asyncio.current_task()
@@ -115,6 +117,13 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
             stream.cancel()
         if streams:
             await asyncio.wait(streams, timeout=1.0)
+
+    def _trigger(self, ref: pb.ScaledObjectRef) -> triggers.Trigger:
+        """The parsed trigger, if the tenant policy lets the ScaledObject's namespace read AWS as it asks."""
+        trigger = self._triggers.get(ref.scalerMetadata)
+        identity = trigger.identity
+        self._policy.check_identity(ref.namespace, identity.region, identity.role_arn, identity.endpoint)
+        return trigger
 
     async def _check(self, trigger: triggers.Trigger, max_age: float | None) -> bool | None:
         """Active? From a value no older than `max_age`; with None, from the latest value KEDA's polls read."""
@@ -163,6 +172,8 @@ class StreamRefused(Exception):
 def _status_of(exc: BaseException) -> grpc.StatusCode:
     if isinstance(exc, StreamRefused):
         return grpc.StatusCode.RESOURCE_EXHAUSTED
+    if isinstance(exc, tenancy.Denied):
+        return grpc.StatusCode.PERMISSION_DENIED
     if isinstance(exc, metadata.MetadataError):
         return grpc.StatusCode.INVALID_ARGUMENT
     if isinstance(exc, errors.AwsError):

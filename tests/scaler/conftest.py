@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+import json
+import tempfile
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,6 +21,8 @@ from kedawatch.scaler import server
 from kedawatch.standins import aws
 
 REGION = "us-east-1"
+TRUSTING = {"default": {"roleArns": ["arn:aws:iam::123456789012:role/*"], "endpoints": ["http://127.0.0.1:*"]}}
+"""A tenant policy that lets every namespace assume moto's roles and read through stand-ins on loopback."""
 
 
 @dataclasses.dataclass
@@ -59,9 +64,14 @@ async def running_scaler(
     aws_settings: settings.AwsSettings | None = None,
     credentials: grpc.ChannelCredentials | None = None,
     clock: Callable[[], float] | None = None,
+    policy: Mapping[str, object] | None = None,
 ) -> AsyncIterator[Scaler]:
+    """A scaler on loopback; `policy` is written to a file for it to read, as the chart's ConfigMap is."""
+    server_settings = server_settings or settings.ServerSettings(host="127.0.0.1", port=0, metrics_port=0)
+    if policy is not None:
+        server_settings = dataclasses.replace(server_settings, policy=_written(policy))
     scaler_settings = settings.ScalerSettings(
-        server=server_settings or settings.ServerSettings(host="127.0.0.1", port=0, metrics_port=0),
+        server=server_settings,
         hub=hub or settings.HubSettings(),
         aws=aws_settings or settings.AwsSettings(),
     )
@@ -72,6 +82,12 @@ async def running_scaler(
             yield Scaler(scaler, pb_grpc.ExternalScalerStub(channel), channel)
         finally:
             await channel.close(None)
+
+
+def _written(policy: Mapping[str, object]) -> Path:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump(policy, file)
+    return Path(file.name)
 
 
 @pytest.fixture

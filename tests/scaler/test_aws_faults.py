@@ -15,7 +15,7 @@ import pytest
 
 from kedawatch import settings
 from kedawatch.standins import aws
-from tests.scaler.conftest import Scaler, running_scaler
+from tests.scaler.conftest import TRUSTING, Scaler, running_scaler
 from tests.scaler.test_sqs_queue import send
 
 FRESHNESS = 0.5
@@ -34,7 +34,7 @@ def proxy(moto: aws.MotoServer) -> Iterator[aws.CountingProxy]:
 @pytest.fixture
 async def scaler(moto: aws.MotoServer) -> AsyncIterator[Scaler]:
     hub = settings.HubSettings(sqs_freshness=FRESHNESS, stale_limit=STALE_LIMIT)
-    async with running_scaler(hub) as running:
+    async with running_scaler(hub, policy=TRUSTING) as running:
         yield running
 
 
@@ -87,7 +87,7 @@ async def test_a_failing_aws_is_bridged_by_the_last_good_value_until_the_stalene
 async def test_bursts_of_errors_never_reach_keda_within_the_default_staleness_bound(
     moto: aws.MotoServer, proxy: aws.CountingProxy, sqs: Any, queue_url: str
 ) -> None:
-    async with running_scaler(settings.HubSettings(sqs_freshness=FRESHNESS)) as scaler:
+    async with running_scaler(settings.HubSettings(sqs_freshness=FRESHNESS), policy=TRUSTING) as scaler:
         metadata = through(proxy, queue_url)
         send(sqs, queue_url, 4)
         assert await timed_value(scaler, metadata) == 4.0
@@ -145,7 +145,7 @@ async def test_a_deleted_queue_is_reported_at_once_not_masked_by_a_stale_value(
 async def test_a_staleness_bound_of_zero_reports_every_failure(
     moto: aws.MotoServer, proxy: aws.CountingProxy, sqs: Any, queue_url: str
 ) -> None:
-    async with running_scaler(settings.HubSettings(sqs_freshness=FRESHNESS, stale_limit=0)) as scaler:
+    async with running_scaler(settings.HubSettings(sqs_freshness=FRESHNESS, stale_limit=0), policy=TRUSTING) as scaler:
         metadata = through(proxy, queue_url)
         assert await timed_value(scaler, metadata) == 0.0
         proxy.inject(aws.THROTTLING)

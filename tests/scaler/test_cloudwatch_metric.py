@@ -16,7 +16,7 @@ from kedawatch import settings
 from kedawatch.aws import cloudwatch as cloudwatch_api
 from kedawatch.scaler import reads, triggers
 from kedawatch.standins import aws
-from tests.scaler.conftest import Scaler, running_scaler
+from tests.scaler.conftest import TRUSTING, Scaler, running_scaler
 
 PERIOD = 60
 
@@ -172,15 +172,14 @@ def test_request_carries_every_query_parameter_via_stubber() -> None:
         assert cloudwatch_api.get_metric_data(client, [metric.query, expression.query], start, end) == [(), ()]
 
 
-async def test_aws_endpoint_sends_that_triggers_reads_elsewhere(
-    scaler: Scaler, cloudwatch: Any, moto: aws.MotoServer
-) -> None:
+async def test_aws_endpoint_sends_that_triggers_reads_elsewhere(cloudwatch: Any, moto: aws.MotoServer) -> None:
     proxy = aws.CountingProxy(moto.url).start()
     try:
-        put(cloudwatch, 64.0, ago=PERIOD * 2)
-        assert await scaler.value(trigger(awsEndpoint=proxy.url, metricStat="Sum")) == 64.0
-        assert proxy.calls["GetMetricData"] == 1
-        assert await scaler.value(trigger()) == 64.0
-        assert proxy.calls["GetMetricData"] == 1, "a trigger without awsEndpoint reads through the default endpoint"
+        async with running_scaler(policy=TRUSTING) as scaler:
+            put(cloudwatch, 64.0, ago=PERIOD * 2)
+            assert await scaler.value(trigger(awsEndpoint=proxy.url, metricStat="Sum")) == 64.0
+            assert proxy.calls["GetMetricData"] == 1
+            assert await scaler.value(trigger()) == 64.0
+            assert proxy.calls["GetMetricData"] == 1, "a trigger without awsEndpoint reads through the default endpoint"
     finally:
         proxy.stop()

@@ -19,7 +19,7 @@ from kedawatch import settings
 from kedawatch.aws import identities
 from kedawatch.standins import aws
 from tests.scaler.certificates import make_pki
-from tests.scaler.conftest import Scaler, running_scaler
+from tests.scaler.conftest import TRUSTING, Scaler, running_scaler
 
 
 def scrape(url: str) -> str:
@@ -87,12 +87,13 @@ async def test_mtls_refuses_clients_without_a_certificate(moto: aws.MotoServer, 
             assert raised.value.code() is grpc.StatusCode.UNAVAILABLE
 
 
-async def test_role_is_assumed_once_and_its_credentials_reused(scaler: Scaler, sqs: Any, queue_url: str) -> None:
+async def test_role_is_assumed_once_and_its_credentials_reused(sqs: Any, queue_url: str) -> None:
     sqs.send_message(QueueUrl=queue_url, MessageBody="x")
     role = {"queueURL": queue_url, "awsRoleArn": "arn:aws:iam::123456789012:role/queue-reader"}
-    assert await scaler.value(role) == 1.0
-    assert await scaler.value({**role, "queueLength": "9", "scaleOnDelayed": "true"}) == 1.0
-    assert scaler.aws_calls("AssumeRole") == 1
+    async with running_scaler(policy=TRUSTING) as scaler:
+        assert await scaler.value(role) == 1.0
+        assert await scaler.value({**role, "queueLength": "9", "scaleOnDelayed": "true"}) == 1.0
+        assert scaler.aws_calls("AssumeRole") == 1
 
 
 def stubbed_sqs(scaler: Scaler) -> Stubber:

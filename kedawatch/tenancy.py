@@ -1,0 +1,157 @@
+"""The cluster admin's tenant policy: which roles, regions, endpoints and alarm actions each namespace may use.
+
+Both components act with their own pod identity on behalf of every namespace: the scaler assumes a trigger's
+`awsRoleArn` and reads through its `awsEndpoint`; the operator writes alarms whose actions publish to SNS
+topics, invoke Lambdas or scale groups. Without a policy, any team could borrow another's role or page
+another's on-call. The policy is a JSON file read once at start (the Helm chart renders it from its
+`tenancy` values). A namespace gets the first rule whose `namespaces` patterns match it; what that rule
+leaves out comes from `default`. Patterns are shell globs (`*`, `?`, `[...]`), matched case-sensitively;
+`{account}` in a pattern stands for the cluster's own AWS account.
+
+The defaults allow any region, no role assumption, no per-trigger endpoint, and alarm actions only in the
+cluster's own account (so neither another account's topics nor `arn:aws:automate:` EC2 actions, which
+could stop any team's instance).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import functools
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Denied", "PolicyError", "Rule", "TenantPolicy", "load"]
+
+_KEYS = ("roleArns", "regions", "endpoints", "actionArns")
+_DEFAULT = {"roleArns": (), "regions": ("*",), "endpoints": (), "actionArns": ("arn:*:*:*:{account}:*",)}
+
+
+class PolicyError(ValueError):
+    """The policy file is malformed: the message names the key."""
+
+
+class Denied(Exception):
+    """A namespace asked for something its rule does not allow. The message names the rule and what it allows."""
+
+    def __init__(self, namespace: str, what: str, value: str, rule: Rule) -> None:
+        allowed = getattr(rule, _FIELDS[what])
+        listed = ", ".join(allowed) if allowed else "none"
+        super().__init__(
+            f"namespace {namespace!r} may not use {what} {value!r}: tenancy rule {rule.name} allows {listed}"
+        )
+        self.rule = rule
+
+
+_FIELDS = {
+    "awsRoleArn": "role_arns",
+    "awsRegion": "regions",
+    "awsEndpoint": "endpoints",
+    "action": "action_arns",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    name: str
+    """How messages name it: `default`, or `namespaces[0] (team-a-*)`."""
+    role_arns: tuple[str, ...]
+    regions: tuple[str, ...]
+    endpoints: tuple[str, ...]
+    action_arns: tuple[str, ...]
+
+    def check(self, namespace: str, what: str, value: str) -> None:
+        if not any(fnmatch.fnmatchcase(value, pattern) for pattern in getattr(self, _FIELDS[what])):
+            raise Denied(namespace, what, value, self)
+
+
+@dataclasses.dataclass(frozen=True)
+class TenantPolicy:
+    default: Rule
+    rules: tuple[tuple[tuple[str, ...], Rule], ...] = ()
+    """(namespace patterns, rule) pairs, in the file's order."""
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019  # the policy lives as long as the process
+    def rule_for(self, namespace: str) -> Rule:
+        for patterns, rule in self.rules:
+            if any(fnmatch.fnmatchcase(namespace, pattern) for pattern in patterns):
+                return rule
+        return self.default
+
+    def check_identity(self, namespace: str, region: str, role_arn: str | None, endpoint: str | None) -> None:
+        """Raise `Denied` unless `namespace` may read AWS in `region`, as `role_arn`, through `endpoint`."""
+        rule = self.rule_for(namespace)
+        rule.check(namespace, "awsRegion", region)
+        if role_arn is not None:
+            rule.check(namespace, "awsRoleArn", role_arn)
+        if endpoint is not None:
+            rule.check(namespace, "awsEndpoint", endpoint)
+
+    def check_actions(self, namespace: str, arns: Iterable[str]) -> None:
+        """Raise `Denied` unless `namespace`'s alarms may call every one of `arns`."""
+        rule = self.rule_for(namespace)
+        for arn in arns:
+            rule.check(namespace, "action", arn)
+
+
+def load(path: Path | None, account: str | None = None) -> TenantPolicy:
+    """The policy in `path` (None: the defaults), with `{account}` made `account` (None: matches no account)."""
+    data: Mapping[str, Any] = {}
+    if path is not None:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise PolicyError(f"tenant policy {path}: {exc}") from exc
+    return parse(data, account)
+
+
+def parse(data: Any, account: str | None) -> TenantPolicy:
+    _require(isinstance(data, Mapping), "the policy", "must be an object")
+    _unknown(data, ("default", "namespaces"), "the policy")
+    fill = functools.partial(_fill, account=account or "{no account}")
+    default_data = data.get("default", {})
+    _require(isinstance(default_data, Mapping), "default", "must be an object")
+    _unknown(default_data, _KEYS, "default")
+    base = {key: fill(_patterns(default_data, key, "default", _DEFAULT[key])) for key in _KEYS}
+    default = _rule("default", base)
+    entries = data.get("namespaces", [])
+    _require(isinstance(entries, list), "namespaces", "must be a list")
+    rules = []
+    for index, entry in enumerate(entries):
+        where = f"namespaces[{index}]"
+        _require(isinstance(entry, Mapping), where, "must be an object")
+        _unknown(entry, ("match", *_KEYS), where)
+        match = _patterns(entry, "match", where, None)
+        _require(bool(match), f"{where}.match", "must list at least one namespace pattern")
+        own = {key: fill(_patterns(entry, key, where, base[key])) for key in _KEYS}
+        rules.append((match, _rule(f"{where} ({', '.join(match)})", own)))
+    return TenantPolicy(default, tuple(rules))
+
+
+def _rule(name: str, patterns: Mapping[str, tuple[str, ...]]) -> Rule:
+    return Rule(name, patterns["roleArns"], patterns["regions"], patterns["endpoints"], patterns["actionArns"])
+
+
+def _patterns(data: Mapping[str, Any], key: str, where: str, default: tuple[str, ...] | None) -> tuple[str, ...]:
+    value = data.get(key)
+    if value is None:
+        return default or ()
+    valid = isinstance(value, list) and all(isinstance(item, str) and item for item in value)
+    _require(valid, f"{where}.{key}", f"must be a list of non-empty strings, not {json.dumps(value)}")
+    return tuple(value)
+
+
+def _fill(patterns: tuple[str, ...], account: str) -> tuple[str, ...]:
+    return tuple(pattern.replace("{account}", account) for pattern in patterns)
+
+
+def _unknown(data: Mapping[str, Any], known: Iterable[str], where: str) -> None:
+    extra = sorted(set(data) - set(known))
+    _require(not extra, f"{where}.{extra[0] if extra else ''}", f"is not a policy key (known: {', '.join(known)})")
+
+
+def _require(ok: bool, key: str, reason: str) -> None:
+    if not ok:
+        raise PolicyError(f"tenant policy: {key} {reason}")
