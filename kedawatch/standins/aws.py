@@ -1,4 +1,5 @@
-"""A moto server on loopback, and a counting proxy in front of it that sees every AWS call on the wire."""
+"""A moto server on loopback, and a counting proxy in front of it that sees every AWS call on the wire and
+can answer some of them with an AWS error instead (for the checks moto does not make)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ import collections
 import contextlib
 import http.client
 import http.server
+import json
 import logging
 import os
 import socket
 import threading
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from moto.server import ThreadedMotoServer
 
-__all__ = ["CountingProxy", "MotoServer", "free_port", "restore_environment", "use_endpoint"]
+__all__ = ["CountingProxy", "MotoServer", "Refusal", "free_port", "restore_environment", "use_endpoint"]
 
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -72,14 +75,21 @@ def restore_environment(previous: dict[str, str | None]) -> None:
             os.environ[key] = value
 
 
+Refusal = Callable[[str, bytes], tuple[str, str] | None]
+"""Given an operation and its request body, the AWS error code and message to answer instead, or None to forward."""
+
+
 class CountingProxy:
     """Forwards HTTP to an upstream AWS stand-in and counts each call by operation, at the HTTP level.
 
     Counts GetMetricData's queries too (`metrics_requested`), since CloudWatch bills per metric requested.
+    `refuse` answers the calls it picks with an HTTP 400 error in the AWS JSON protocol (the one botocore
+    chooses for CloudWatch), for what AWS refuses and moto accepts; refused calls are counted too.
     """
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, refuse: Refusal | None = None) -> None:
         self.upstream = upstream.removeprefix("http://")
+        self.refuse = refuse
         self.calls: collections.Counter[str] = collections.Counter()
         self.metrics_requested = 0
         self._lock = threading.Lock()
@@ -117,24 +127,35 @@ class CountingProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 operation, queries = _operation_of(self.path, self.headers, body)
                 proxy.record(operation, queries)
+                refusal = proxy.refuse(operation, body) if proxy.refuse else None
+                if refusal is not None:
+                    code, message = refusal
+                    error = json.dumps({"__type": code, "message": message}).encode()
+                    self._answer(400, [("Content-Type", self.headers.get("Content-Type", ""))], error)
+                    return
                 upstream = http.client.HTTPConnection(proxy.upstream, timeout=30)
                 upstream.request("POST", self.path, body, dict(self.headers.items()))
                 answer = upstream.getresponse()
-                payload = answer.read()
-                self.send_response(answer.status)
-                for name, value in answer.getheaders():
-                    if name.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(name, value)
+                headers = [(name, value) for name, value in answer.getheaders() if name.lower() not in _HOP_BY_HOP]
+                self._answer(answer.status, headers, answer.read())
+                upstream.close()
+
+            def _answer(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up waiting
                     self.wfile.write(payload)
-                upstream.close()
 
             def log_message(self, *args: Any) -> None:
                 pass
 
         return Handler
+
+
+_HOP_BY_HOP = ("transfer-encoding", "connection", "content-length")
 
 
 def _operation_of(path: str, headers: Any, body: bytes) -> tuple[str, int]:
