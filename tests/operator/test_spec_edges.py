@@ -319,3 +319,18 @@ def test_a_composite_naming_missing_alarms_retries_with_backoff(cluster: Cluster
         gaps = [later - earlier for earlier, later in itertools.pairwise(attempts)]
         assert gaps == sorted(gaps) and gaps[-1] > 2.5 * gaps[0], f"retries back off: {gaps}"
         assert warnings(cluster, "c") == [("AlarmsMissing", found["message"])]
+
+
+def test_an_app_whose_dashboard_aws_refuses_says_so_without_a_write_loop(
+    cluster: Cluster, proxy: aws.CountingProxy
+) -> None:
+    refusal = "The dashboard body is invalid, there are 1 validation errors"
+    proxy.refuse = lambda operation, _: ("InvalidParameterInput", refusal) if operation == "PutDashboard" else None
+    with operating(cluster):
+        cluster.create(app_body())
+        found = eventually(lambda: condition(cluster, APPS, "otlp-consumer", "Ready"))
+        assert (found["status"], found["reason"]) == ("False", "DashboardFailed")
+        assert found["message"] == f"AWS invalid request: InvalidParameterInput: {refusal}"
+        time.sleep(QUIET)
+        assert proxy.calls["PutDashboard"] <= 2, "the reconcile and at most one mirror, then kopf's timer backoff"
+        assert warnings(cluster, "otlp-consumer") == [("DashboardFailed", found["message"])]
