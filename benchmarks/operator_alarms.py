@@ -90,10 +90,11 @@ class TimedProxy(aws.CountingProxy):
         self.times: collections.defaultdict[str, list[float]] = collections.defaultdict(list)
         self._times_lock = threading.Lock()
 
-    def record(self, operation: str, queries: int) -> None:
-        super().record(operation, queries)
+    def record(self, operation: str, body: bytes, queries: int) -> aws.Fault | None:
+        fault = super().record(operation, body, queries)
         with self._times_lock:
             self.times[operation].append(time.monotonic())
+        return fault
 
     def reset(self) -> None:
         super().reset()

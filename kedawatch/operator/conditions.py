@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["condition"]
+__all__ = ["condition", "newly_failing"]
 
 
 def condition(
@@ -26,3 +26,15 @@ def condition(
         "observedGeneration": generation,
     }
     return [*(dict(c) for c in previous if c.get("type") != kind), new]
+
+
+def newly_failing(
+    kind: str, previous: Sequence[Mapping[str, Any]], current: Sequence[Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    """The `kind` condition of `current` when it is False and says what `previous` did not: worth one Event."""
+    new = next((c for c in current if c.get("type") == kind), None)
+    if new is None or new.get("status") != "False":
+        return None
+    old = next((c for c in previous if c.get("type") == kind), {})
+    said = ("status", "reason", "message", "observedGeneration")
+    return None if all(old.get(key) == new.get(key) for key in said) else new

@@ -11,6 +11,7 @@ from typing import Any
 
 import kopf
 
+from kedawatch.operator import conditions
 from kedawatch.operator.reconcilers import alarms, apps
 from kedawatch.operator.resources import crds
 
@@ -37,7 +38,7 @@ def _register_apps(registry: kopf.OperatorRegistry, definition: crds.Definition,
     @kopf.on.update(*resource, id="app/update", registry=registry)
     async def reconcile_app(retry: int, body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
         with _retrying(retry):
-            patch.status.update(await apps.reconcile_app(body, ctx))
+            _update_status(body, patch, "Ready", await apps.reconcile_app(body, ctx))
 
     @kopf.on.delete(*resource, id="app/delete", registry=registry)
     async def delete_app(retry: int, body: kopf.Body, **_: Any) -> None:
@@ -56,9 +57,10 @@ def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Defin
     @kopf.on.resume(*resource, id=f"{prefix}/resume", registry=registry)
     @kopf.on.create(*resource, id=f"{prefix}/create", registry=registry)
     @kopf.on.update(*resource, id=f"{prefix}/update", registry=registry)
-    async def reconcile_alarm(retry: int, patch: kopf.Patch, **kwargs: Any) -> None:
-        with _retrying(retry):
-            patch.status.update(await alarms.reconcile_alarm(_alarm_object(definition, kwargs), ctx))
+    async def reconcile_alarm(retry: int, body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
+        with _retrying(retry, body, patch):
+            status = await alarms.reconcile_alarm(_alarm_object(definition, {"body": body, **kwargs}), ctx)
+            _update_status(body, patch, "Synced", status)
 
     @kopf.on.delete(*resource, id=f"{prefix}/delete", registry=registry)
     async def delete_alarm(retry: int, **kwargs: Any) -> None:
@@ -81,8 +83,9 @@ def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Defin
         initial_delay=ctx.settings.drift_interval,
         registry=registry,
     )
-    async def repair_alarm_drift(patch: kopf.Patch, **kwargs: Any) -> None:
-        patch.status.update(await alarms.reconcile_alarm(_alarm_object(definition, kwargs), ctx, cached=True))
+    async def repair_alarm_drift(body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
+        status = await alarms.reconcile_alarm(_alarm_object(definition, {"body": body, **kwargs}), ctx, cached=True)
+        _update_status(body, patch, "Synced", status)
 
 
 def _alarm_object(definition: crds.Definition, kwargs: dict[str, Any]) -> alarms.AlarmObject:
@@ -100,15 +103,27 @@ def _alarm_object(definition: crds.Definition, kwargs: dict[str, Any]) -> alarms
     )
 
 
-class _retrying:
-    """Turns a reconciler's `Retry` into kopf's TemporaryError with an exponential, capped delay."""
+def _update_status(body: kopf.Body, patch: kopf.Patch, kind: str, status: dict[str, Any]) -> None:
+    """Patch the status; a condition that newly turned False is also told once as a Warning Event."""
+    patch.status.update(status)
+    failing = conditions.newly_failing(kind, body.get("status", {}).get("conditions", []), status.get("conditions", []))
+    if failing is not None:
+        kopf.warn(body, reason=failing["reason"], message=failing["message"])
 
-    def __init__(self, retry: int) -> None:
+
+class _retrying:
+    """Turns a reconciler's `Retry` into kopf's TemporaryError with an exponential, capped delay, keeping the
+    status that a Retry carries (kopf still applies the patch of a handler that fails)."""
+
+    def __init__(self, retry: int, body: kopf.Body | None = None, patch: kopf.Patch | None = None) -> None:
         self._delay = min(BACKOFF_CAP, 2.0 ** min(retry, 10))
+        self._body, self._patch = body, patch
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         if isinstance(exc, alarms.Retry):
+            if exc.status and self._body is not None and self._patch is not None:
+                _update_status(self._body, self._patch, "Synced", exc.status)
             raise kopf.TemporaryError(str(exc), delay=self._delay) from exc

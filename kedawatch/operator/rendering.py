@@ -58,7 +58,7 @@ def render_checked(app: Mapping[str, Any], settings: RenderSettings) -> tuple[Re
         return None, [str(exc)]
     for alarm, child in zip(app["spec"].get("alarms", []), rendered.alarms, strict=True):
         for problem in fields.validate(metric_alarm.METRIC_ALARM, child["spec"]):
-            problems.append(f"spec.alarms[{alarm['name']}].{problem.removeprefix('spec.').removeprefix('spec')}")
+            problems.append(f"spec.alarms[{alarm['name']}]{problem.removeprefix('spec')}")
     return (None if problems else rendered), problems
 
 

@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from moto.server import ThreadedMotoServer
@@ -23,6 +24,7 @@ from moto.server import ThreadedMotoServer
 __all__ = [
     "INTERNAL_ERROR",
     "THROTTLING",
+    "Chooser",
     "CountingProxy",
     "Fault",
     "MotoServer",
@@ -95,6 +97,8 @@ class Fault:
     code: str = ""
     delay: float = 0.0
     """Seconds to wait before answering: longer than the client's read timeout, and the call times out."""
+    message: str = ""
+    """AWS's words for the error; by default, that the proxy injected it."""
 
 
 THROTTLING = Fault(400, "Throttling")
@@ -105,11 +109,16 @@ def slow(seconds: float) -> Fault:
     return Fault(delay=seconds)
 
 
+Chooser = Callable[[str, bytes], Fault | None]
+"""Given a call's operation and request body, the fault it gets, or None to forward it as it is."""
+
+
 class CountingProxy:
     """Forwards HTTP to an upstream AWS stand-in and counts each call by operation, at the HTTP level.
 
     Counts GetMetricData's queries too (`metrics_requested`), since CloudWatch bills per metric requested.
-    `inject()` makes it fail calls as AWS does (throttling, 500s, slowness) until `heal()`.
+    `inject()` makes it fail a share of calls as AWS does (throttling, 500s, slowness) until `heal()`;
+    `choose` picks the calls to fail by their content, for what AWS refuses and moto accepts.
     """
 
     def __init__(self, upstream: str, port: int = 0) -> None:
@@ -120,8 +129,7 @@ class CountingProxy:
         self.injected: collections.Counter[str] = collections.Counter()
         """Faults injected so far, by AWS error code (or "slow")."""
         self._connections: set[socket.socket] = set()
-        self._faults: tuple[Fault, ...] = ()
-        self._rate = 0.0
+        self.choose: Chooser | None = None
         self._random = random.Random(0)
         self._lock = threading.Lock()
         self._http = http.server.ThreadingHTTPServer(("127.0.0.1", port), self._handler())
@@ -149,21 +157,23 @@ class CountingProxy:
 
     def inject(self, *faults: Fault, rate: float = 1.0) -> None:
         """From now on, a `rate` share of calls (chosen at random) gets one of `faults`, also at random."""
-        with self._lock:
-            self._faults, self._rate = faults, rate
+
+        def at_random(operation: str, body: bytes) -> Fault | None:
+            return self._random.choice(faults) if self._random.random() < rate else None
+
+        self.choose = at_random
 
     def heal(self) -> None:
-        self.inject(rate=0.0)
+        self.choose = None
 
-    def record(self, operation: str, queries: int) -> Fault | None:
+    def record(self, operation: str, body: bytes, queries: int) -> Fault | None:
         """Count the call; the fault it gets, if any."""
         with self._lock:
             self.calls[operation] += 1
             self.metrics_requested += queries
-            if not self._faults or self._random.random() >= self._rate:
-                return None
-            fault = self._random.choice(self._faults)
-            self.injected[fault.code or "slow"] += 1
+            fault = self.choose(operation, body) if self.choose else None
+            if fault is not None:
+                self.injected[fault.code or "slow"] += 1
             return fault
 
     def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
@@ -185,11 +195,11 @@ class CountingProxy:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 operation, queries = _operation_of(self.path, self.headers, body)
-                fault = proxy.record(operation, queries)
+                fault = proxy.record(operation, body, queries)
                 if fault is not None:
                     time.sleep(fault.delay)
                     if fault.status:
-                        self._answer(fault.status, *_error_body(fault.code, self.headers))
+                        self._answer(fault.status, *_error_body(fault, self.headers))
                         return
                 upstream = http.client.HTTPConnection(proxy.upstream, timeout=30)
                 upstream.request("POST", self.path, body, dict(self.headers.items()))
@@ -216,11 +226,11 @@ class CountingProxy:
 _HOP_BY_HOP = ("transfer-encoding", "connection", "content-length")
 
 
-def _error_body(code: str, request_headers: Any) -> tuple[list[tuple[str, str]], bytes]:
+def _error_body(fault: Fault, request_headers: Any) -> tuple[list[tuple[str, str]], bytes]:
     """AWS's error answer in the request's protocol. SQS and CloudWatch are "query compatible": botocore
     takes the code from the x-amzn-query-error header in JSON and CBOR, so those bodies carry only a message.
     """
-    message = f"injected by the test proxy: {code}"
+    code, message = fault.code, fault.message or f"injected by the test proxy: {fault.code}"
     query_error = [("x-amzn-query-error", f"{code};Sender"), ("x-amzn-RequestId", "injected")]
     if request_headers.get("X-Amz-Target"):
         body = json.dumps({"__type": code, "message": message}).encode()

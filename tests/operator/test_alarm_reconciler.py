@@ -231,3 +231,34 @@ async def test_throttling_asks_for_a_retry_via_stubber(harness: Harness) -> None
             stub.add_client_error("describe_alarms", "Throttling", "Rate exceeded", 400)
         with pytest.raises(alarms.Retry, match="Throttling"):
             await alarms.reconcile_alarm(harness.obj(SPEC), harness.ctx)
+
+
+async def test_a_composite_waits_for_its_alarms_then_is_created_via_stubber(harness: Harness) -> None:
+    spec = {"alarmRule": 'ALARM("prod/default/pods")'}
+    obj = harness.obj(spec, definition=NATIVE_COMPOSITE)
+    missing = "Could not save the composite alarm as alarms [prod/default/pods] in the alarm rule do not exist"
+    with stubbed(harness) as stub:
+        stub.add_response("describe_alarms", {"CompositeAlarms": [], "MetricAlarms": []})
+        stub.add_client_error("put_composite_alarm", "ValidationError", missing, 400)
+        with pytest.raises(alarms.Retry) as retry:
+            await alarms.reconcile_alarm(obj, harness.ctx)
+        assert retry.value.status is not None
+        assert retry.value.status["conditions"][0]["reason"] == "AlarmsMissing"
+        stub.add_response("describe_alarms", {"CompositeAlarms": [], "MetricAlarms": []})
+        stub.add_response("put_composite_alarm", {})
+        status = await alarms.reconcile_alarm(
+            harness.obj(spec, retry.value.status, definition=NATIVE_COMPOSITE), harness.ctx
+        )
+    assert status["conditions"][0]["reason"] == "Synced"
+
+
+async def test_drift_repair_leaves_a_refused_spec_until_it_changes(harness: Harness) -> None:
+    with stubbed(harness) as stub:
+        stub.add_response("describe_alarms", {"CompositeAlarms": [], "MetricAlarms": []})
+        stub.add_client_error("put_metric_alarm", "ValidationError", "Invalid SNS ARN", 400)
+        status = await alarms.reconcile_alarm(harness.obj(SPEC), harness.ctx)
+    harness.calls.clear()
+    assert await alarms.reconcile_alarm(harness.obj(SPEC, status), harness.ctx, cached=True) == {}
+    assert sum(harness.calls.values()) == 0
+    changed = await alarms.reconcile_alarm(harness.obj(SPEC, status, generation=2), harness.ctx, cached=True)
+    assert changed["conditions"][0]["reason"] == "Synced"

@@ -30,10 +30,19 @@ _DEFAULTS: dict[str, Any] = {
     "TreatMissingData": "missing",
 }
 _TRANSIENT = {errors.Failure.THROTTLED, errors.Failure.UNAVAILABLE, errors.Failure.INTERNAL}
+_MISSING_ALARMS = "in the alarm rule do not exist"
+"""PutCompositeAlarm's ValidationError for a rule naming alarms not created yet ("Could not save the composite
+alarm as alarms [...] in the alarm rule do not exist"): they may be on their way, so it is retried."""
+_REFUSALS = ("AwsRejected", "AlarmsMissing")
+"""Synced reasons for a spec AWS refused: the drift repair leaves these alone."""
 
 
 class Retry(Exception):
-    """AWS failed in a way that may pass: try again later."""
+    """AWS failed in a way that may pass: try again later; meanwhile show `status`, if any."""
+
+    def __init__(self, message: str, status: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,9 +88,10 @@ async def reconcile_alarm(obj: AlarmObject, ctx: Context, *, cached: bool = Fals
     """Make the alarm match `obj` and return the status patch.
 
     `cached` is the drift repair: it reads from the region's latest sweep, and leaves objects that were
-    never synced to their create handler (they may be waiting for the write pace).
+    never synced to their create handler (they may be waiting for the write pace), objects whose spec AWS
+    refused (they wait for a new spec) and composites waiting for their alarms (their handler retries).
     """
-    if cached and not obj.status.get("alarmName"):
+    if cached and (not obj.status.get("alarmName") or _refused(obj)):
         return {}
     desired, problems = _desired(obj, ctx)
     if desired is None:
@@ -227,8 +237,19 @@ def _status(obj: AlarmObject, ok: bool, reason: str, message: str, desired: _Des
 def _failed(obj: AlarmObject, exc: errors.AwsError, desired: _Desired) -> dict[str, Any]:
     """Transient failures are retried; the rest wait in a condition until the spec changes."""
     retry_if_transient(exc)
+    if obj.composite and exc.failure is errors.Failure.INVALID and _MISSING_ALARMS in exc.message:
+        message = f"AWS {exc.failure.value}: {exc}; retrying until they exist"
+        raise Retry(message, _status(obj, False, "AlarmsMissing", message, desired)) from exc
     reason = "AccessDenied" if exc.failure is errors.Failure.DENIED else "AwsRejected"
     return _status(obj, False, reason, f"AWS {exc.failure.value}: {exc}", desired)
+
+
+def _refused(obj: AlarmObject) -> bool:
+    """AWS refused this very generation of the spec (the Synced condition says so)."""
+    return any(
+        c.get("type") == "Synced" and c.get("reason") in _REFUSALS and c.get("observedGeneration") == obj.generation
+        for c in obj.status.get("conditions", [])
+    )
 
 
 def retry_if_transient(exc: errors.AwsError) -> None:

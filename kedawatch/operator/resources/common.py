@@ -1,20 +1,28 @@
-"""Fields every alarm kind shares: naming, region, deletion policy, actions and tags."""
+"""Fields every alarm kind shares: naming, region, deletion policy, actions and tags, and their rules."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from kedawatch.operator.resources.fields import Field, string_list
+from kedawatch.operator.resources.fields import Field, Rule, string_list
 
-__all__ = ["ACTIONS", "IDENTITY", "pascal"]
+__all__ = ["ACTIONS", "IDENTITY", "RULES", "pascal"]
 
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$"
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+MAX_TAG_KEY = 128
 
 IDENTITY = (
     Field(
         "alarmName",
-        {"type": "string", "minLength": 1, "maxLength": 255, "description": "Default: <cluster>/<namespace>/<name>."},
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255,
+            "pattern": NO_CONTROL_CHARACTERS,
+            "description": "Default: <cluster>/<namespace>/<name>.",
+        },
         legacy=("AlarmName",),
     ),
     Field("region", {"type": "string", "pattern": REGION_PATTERN, "description": "Default: the operator's region."}),
@@ -37,6 +45,15 @@ ACTIONS = (
     Field("okActions", string_list(5), aws="OKActions", legacy=("OKActions", "OkActions")),
     Field(
         "insufficientDataActions", string_list(5), aws="InsufficientDataActions", legacy=("InsufficientDataActions",)
+    ),
+)
+
+
+RULES = (
+    Rule(
+        f"!has(self.tags) || self.tags.all(k, k.size() >= 1 && k.size() <= {MAX_TAG_KEY} && !k.startsWith('aws:'))",
+        f"tags keys must be 1 to {MAX_TAG_KEY} characters and must not start with aws: (AWS reserves it)",
+        lambda s: all(0 < len(key) <= MAX_TAG_KEY and not key.startswith("aws:") for key in s.get("tags", {})),
     ),
 )
 

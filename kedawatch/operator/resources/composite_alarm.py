@@ -45,4 +45,4 @@ RULES = (
     ),
 )
 
-COMPOSITE_ALARM = Kind(FIELDS, RULES)
+COMPOSITE_ALARM = Kind(FIELDS, (*RULES, *common.RULES))

@@ -9,6 +9,7 @@ becomes. A `Rule` is one cross-field constraint, written once as CEL for the CRD
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -73,14 +74,41 @@ def string_list(max_items: int, max_length: int = 1024) -> dict[str, Any]:
 
 def validate(kind: Kind, spec: Spec) -> list[str]:
     """Every problem with `spec`, each naming its field, as the API server would word it."""
-    problems = [_describe(error) for error in _validator(kind).iter_errors(spec)]
+    problems = [problem for error in _validator(kind).iter_errors(spec) for problem in _describe(error)]
+    problems += _not_finite(spec, "spec")
     if not problems:
         problems = [f"spec: {rule.message}" for rule in kind.rules if not rule.holds(spec)]
     return sorted(problems)
 
 
 def _validator(kind: Kind) -> jsonschema.protocols.Validator:
-    return jsonschema.Draft7Validator(plain_schema(kind.schema()))
+    return jsonschema.Draft7Validator(plain_schema(_closed(kind.schema())))
+
+
+def _closed(schema: Any) -> Any:
+    """Objects with declared properties refuse others, as the API server's strict field validation does
+    (`kubectl apply` asks for it) where it would otherwise prune them; `x-kubernetes-preserve-unknown-fields`
+    keeps an object open."""
+    if isinstance(schema, list):
+        return [_closed(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    closed = {key: _closed(value) for key, value in schema.items()}
+    if "properties" in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
+        closed.setdefault("additionalProperties", False)
+    return closed
+
+
+def _not_finite(value: Any, path: str) -> list[str]:
+    """NaN and infinities, which JSON (so the API server) cannot carry but a YAML file for `kedawatch render`
+    can (`.nan`, `.inf`), and which AWS refuses."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"{path}: {value} is not a finite number"]
+    if isinstance(value, Mapping):
+        return [problem for key, item in value.items() for problem in _not_finite(item, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [problem for index, item in enumerate(value) for problem in _not_finite(item, f"{path}.{index}")]
+    return []
 
 
 def plain_schema(schema: Any) -> Any:
@@ -92,6 +120,23 @@ def plain_schema(schema: Any) -> Any:
     return schema
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
+_SIZES = {
+    "maxLength": "too long: {} characters",
+    "maxItems": "too many: {} items",
+    "maxProperties": "too many: {} entries",
+}
+_SHOWN = 80
+"""Characters of a value quoted in a message at most: a 10,240-character rule is not repeated whole."""
+
+
+def _describe(error: jsonschema.ValidationError) -> list[str]:
     path = ".".join(["spec", *(str(part) for part in error.absolute_path)])
-    return f"{path}: {error.message}"
+    instance: Any = error.instance
+    if error.validator == "additionalProperties":
+        declared = error.schema.get("properties", {})  # type: ignore[union-attr]
+        return [f"{path}.{key}: unknown field" for key in instance if key not in declared]
+    if error.validator in _SIZES:
+        return [f"{path}: {_SIZES[str(error.validator)].format(len(instance))}, at most {error.validator_value}"]
+    shown = repr(instance)
+    brief = shown if len(shown) <= _SHOWN else f"{shown[: _SHOWN - 5]}...{shown[-1]}"
+    return [f"{path}: {error.message.replace(shown, brief)}"]

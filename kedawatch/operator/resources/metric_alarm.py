@@ -72,8 +72,19 @@ _QUERIES: dict[str, Any] = {
 }
 
 
+MAX_WINDOW, MAX_SHORT_WINDOW = 604800, 86400
+"""Seconds that period x evaluationPeriods may span: 7 days, or 1 day when the period is under an hour."""
+MAX_EVALUATION_PERIODS = MAX_SHORT_WINDOW // 10
+"""The most any alarm can have (1 day of 10 s periods); a metric-math alarm's periods are its queries'."""
+
+
 def _period_ok(period: int) -> bool:
     return period in (10, 20, 30) or period % 60 == 0
+
+
+def _window_ok(spec: Spec) -> bool:
+    window = MAX_SHORT_WINDOW if spec["period"] < 3600 else MAX_WINDOW
+    return bool(spec["evaluationPeriods"] <= window // spec["period"])
 
 
 def _returns_data(query: Spec) -> bool:
@@ -112,6 +123,13 @@ RULES = (
         "!has(self.period) || self.period == 10 || self.period == 20 || self.period == 30 || self.period % 60 == 0",
         "period must be 10, 20, 30 or a multiple of 60",
         lambda s: "period" not in s or _period_ok(s["period"]),
+    ),
+    Rule(
+        f"!has(self.period) || self.evaluationPeriods <= (self.period < 3600 ? {MAX_SHORT_WINDOW} : {MAX_WINDOW})"
+        " / self.period",
+        "period x evaluationPeriods must be at most 1 day (86400 s), or 7 days (604800 s) with a period of an hour"
+        " or more",
+        lambda s: "period" not in s or _window_ok(s),
     ),
     Rule(
         "!has(self.datapointsToAlarm) || self.datapointsToAlarm <= self.evaluationPeriods",
@@ -176,7 +194,7 @@ FIELDS = (
     ),
     Field(
         "evaluationPeriods",
-        {"type": "integer", "minimum": 1},
+        {"type": "integer", "minimum": 1, "maximum": MAX_EVALUATION_PERIODS},
         aws="EvaluationPeriods",
         required=True,
         legacy=("EvaluationPeriods",),
@@ -199,5 +217,5 @@ FIELDS = (
     *common.ACTIONS,
 )
 
-METRIC_ALARM = Kind(FIELDS, RULES)
+METRIC_ALARM = Kind(FIELDS, (*RULES, *common.RULES))
 FIELDS_BY_KEY = {field.key: field for field in FIELDS}
