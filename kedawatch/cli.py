@@ -118,6 +118,8 @@ def _operator_parser(parser: argparse.ArgumentParser) -> None:
     _flag(parser, "--peering", default=None, help="kopf peering name for HA: one active replica")
     _flag(parser, "--priority", default=None, type=int, help="peering priority (default: random per replica)")
     _flag(parser, "--liveness", default=None, help="liveness endpoint, e.g. http://0.0.0.0:8081/healthz")
+    _add_policy(parser)
+    _flag(parser, "--account-id", default=None, help="the cluster's own AWS account ({account} in the policy; else STS)")
     _flag(parser, "--scaler-address", default=defaults.scaler_address, help="scalerAddress of generated triggers")
     _flag(parser, "--scaler-tls", default=False, action="store_true", help="generated triggers use TLS to the scaler")
     _flag(
@@ -144,6 +146,8 @@ def _run_operator(args: argparse.Namespace) -> int:
         write_rate=args.write_rate,
         read_rate=args.read_rate,
         liveness=args.liveness,
+        policy=args.policy,
+        account_id=args.account_id,
         scaler_address=args.scaler_address,
         scaler_tls=args.scaler_tls,
         scaler_authentication=args.scaler_authentication,

@@ -108,6 +108,11 @@ class OperatorSettings:
     """Generated triggers ask KEDA for TLS to the scaler (`enableTLS: "true"`)."""
     scaler_authentication: str | None = None
     """`Kind/name` of the (Cluster)TriggerAuthentication holding KEDA's client certificate for mTLS."""
+    policy: Path | None = None
+    """The tenant policy file (`kedawatch.tenancy`); None applies the defaults: alarm actions in the cluster's
+    own account only, no role assumption for AppObservability triggers."""
+    account_id: str | None = None
+    """The cluster's own AWS account, `{account}` in the policy; None asks STS (GetCallerIdentity) at start."""
     liveness: str | None = None
     """kopf's liveness endpoint, e.g. http://0.0.0.0:8081/healthz."""
     peering: str | None = None

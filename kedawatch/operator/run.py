@@ -14,8 +14,9 @@ from typing import Any, cast
 import kopf
 import kubernetes
 
-from kedawatch import settings
-from kedawatch.aws import clients
+from kedawatch import settings, tenancy
+from kedawatch.aws import accounts, clients, errors
+from kedawatch.aws.identities import AwsIdentity
 from kedawatch.operator import alarm_store, main, pacing
 from kedawatch.operator.reconcilers import alarms
 
@@ -26,14 +27,20 @@ Flag = asyncio.Event | threading.Event
 
 
 def make_context(operator_settings: settings.OperatorSettings, kube: kubernetes.client.ApiClient) -> alarms.Context:
+    """Everything the handlers share. Blocking (it may ask STS for the account): call it in a thread."""
     aws = clients.AwsClients(operator_settings.aws)
     region = operator_settings.region or aws.default_region
     if not region:
         raise SystemExit("kedawatch operator: no region: set --region or AWS_REGION")
+    try:
+        account = operator_settings.account_id or accounts.own_account(aws.client("sts", AwsIdentity(region)))
+        policy = tenancy.load(operator_settings.policy, account)
+    except (errors.AwsError, tenancy.PolicyError) as exc:
+        raise SystemExit(f"kedawatch operator: {exc}") from exc
     writes = pacing.PacedExecutor(operator_settings.write_rate, "aws-write")
     reads = pacing.PacedExecutor(operator_settings.read_rate, "aws-read")
     store = alarm_store.AlarmStore(aws, writes, reads, operator_settings.cluster_name)
-    return alarms.Context(operator_settings, store, region, kube)
+    return alarms.Context(operator_settings, store, region, policy, kube)
 
 
 def kopf_settings(operator_settings: settings.OperatorSettings) -> kopf.OperatorSettings:
@@ -72,7 +79,7 @@ async def run(
     ready_flag: Flag | None = None,
 ) -> None:
     """Run until stopped. `login` and `kubeconfig` point kopf and the client elsewhere (tests, the demo)."""
-    ctx = make_context(operator_settings, kube_client(kubeconfig))
+    ctx = await asyncio.to_thread(make_context, operator_settings, kube_client(kubeconfig))
     registry = main.build_registry(ctx, login or kopf.login_via_client)
     await kopf.operator(
         registry=registry,

@@ -20,8 +20,10 @@ from kedawatch.standins import aws
 from kedawatch.standins import kubernetes as standin
 
 NAMESPACE = "default"
+POLICY = Path(__file__).parent / "tenant-policy.json"
+"""Every namespace may assume moto's roles (the defaults allow none)."""
 FAST = settings.OperatorSettings(
-    cluster_name="prod", state_interval=0.5, drift_interval=1.0, write_rate=50.0, read_rate=100.0
+    cluster_name="prod", state_interval=0.5, drift_interval=1.0, write_rate=50.0, read_rate=100.0, policy=POLICY
 )
 """Resyncs every second need more reads than DescribeAlarms' real quota allows."""
 

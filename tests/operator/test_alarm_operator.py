@@ -73,9 +73,11 @@ def test_the_seed_manifest_applies_verbatim(operator: Cluster, cloudwatch: Any) 
 def test_a_spec_change_updates_the_alarm(operator: Cluster, cloudwatch: Any) -> None:
     operator.create(alarm_object())
     eventually(lambda: synced(operator))
-    operator.patch(NATIVE, ALARMS, "pods", {"spec": {"threshold": 0, "okActions": ["arn:aws:sns:us-east-1:1:ok"]}})
+    operator.patch(
+        NATIVE, ALARMS, "pods", {"spec": {"threshold": 0, "okActions": ["arn:aws:sns:us-east-1:123456789012:ok"]}}
+    )
     alarm = eventually(lambda: (a := cw_alarm(cloudwatch, "prod/default/pods")) and a["Threshold"] == 0.0 and a)
-    assert alarm["OKActions"] == ["arn:aws:sns:us-east-1:1:ok"]
+    assert alarm["OKActions"] == ["arn:aws:sns:us-east-1:123456789012:ok"]
 
 
 def test_deleting_the_object_deletes_the_alarm(operator: Cluster, cloudwatch: Any) -> None:

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from kedawatch import settings
+from kedawatch import settings, tenancy
 from kedawatch.aws import clients, identities
 from kedawatch.operator import alarm_store, pacing
 from kedawatch.operator.reconcilers import alarms
@@ -53,6 +53,10 @@ class Harness:
         return sum(n for op, n in self.calls.items() if op.startswith(("Put", "Delete", "Tag", "Untag")))
 
 
+ACCOUNT = "123456789012"
+"""moto's account: the cluster's own, whose actions the default tenant policy allows."""
+
+
 @pytest.fixture
 def harness(moto: aws.MotoServer) -> Harness:
     calls: collections.Counter[str] = collections.Counter()
@@ -62,7 +66,9 @@ def harness(moto: aws.MotoServer) -> Harness:
         aws_clients, pacing.PacedExecutor(100.0, "w"), pacing.PacedExecutor(100.0, "r"), "prod"
     )
     return Harness(
-        alarms.Context(operator_settings, store, REGION), calls, boto3.client("cloudwatch", region_name=REGION)
+        alarms.Context(operator_settings, store, REGION, tenancy.load(None, ACCOUNT)),
+        calls,
+        boto3.client("cloudwatch", region_name=REGION),
     )
 
 
@@ -262,3 +268,17 @@ async def test_drift_repair_leaves_a_refused_spec_until_it_changes(harness: Harn
     assert sum(harness.calls.values()) == 0
     changed = await alarms.reconcile_alarm(harness.obj(SPEC, status, generation=2), harness.ctx, cached=True)
     assert changed["conditions"][0]["reason"] == "Synced"
+
+
+async def test_an_action_outside_the_clusters_account_is_denied_without_an_aws_call(harness: Harness) -> None:
+    foreign = "arn:aws:sns:us-east-1:444455556666:their-pager"
+    own = f"arn:aws:sns:us-east-1:{ACCOUNT}:pager"
+    status = await alarms.reconcile_alarm(harness.obj({**SPEC, "alarmActions": [own, foreign]}), harness.ctx)
+    (synced,) = status["conditions"]
+    assert (synced["status"], synced["reason"]) == ("False", "Denied")
+    assert synced["message"] == (
+        f"namespace 'default' may not use action '{foreign}': tenancy rule default allows arn:*:*:*:{ACCOUNT}:*"
+    )
+    assert harness.calls == {}
+    status = await alarms.reconcile_alarm(harness.obj({**SPEC, "alarmActions": [own]}), harness.ctx)
+    assert status["conditions"][0]["reason"] == "Synced"

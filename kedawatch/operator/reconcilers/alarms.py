@@ -9,13 +9,22 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from kedawatch import settings
+from kedawatch import settings, tenancy
 from kedawatch.aws import errors
 from kedawatch.operator import alarm_store, conditions, ownership
 from kedawatch.operator.resources import crds, fields, legacy
 from kedawatch.operator.resources.composite_alarm import COMPOSITE_ALARM
 
-__all__ = ["AlarmObject", "Context", "Retry", "delete_alarm", "observe_alarm", "reconcile_alarm", "retry_if_transient"]
+__all__ = [
+    "AlarmObject",
+    "Context",
+    "Retry",
+    "actions_of",
+    "delete_alarm",
+    "observe_alarm",
+    "reconcile_alarm",
+    "retry_if_transient",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +59,7 @@ class Context:
     settings: settings.OperatorSettings
     store: alarm_store.AlarmStore
     default_region: str
+    policy: tenancy.TenantPolicy
     kube: Any = None
     """The official Kubernetes client (`kubernetes.client.ApiClient`), for reconcilers that write objects."""
 
@@ -96,6 +106,11 @@ async def reconcile_alarm(obj: AlarmObject, ctx: Context, *, cached: bool = Fals
     desired, problems = _desired(obj, ctx)
     if desired is None:
         return _status(obj, False, "InvalidSpec", "; ".join(problems))
+    try:
+        ctx.policy.check_identity(obj.namespace, desired.region, None, None)
+        ctx.policy.check_actions(obj.namespace, actions_of(desired.params))
+    except tenancy.Denied as exc:
+        return _status(obj, False, "Denied", str(exc))
     try:
         await _follow_rename(obj, ctx, desired)
         return await _converge(obj, ctx, desired, cached)
@@ -197,6 +212,11 @@ async def _delete_if_ours(obj: AlarmObject, ctx: Context, name: str, region: str
         await ctx.store.delete(region, name)
     else:
         logger.warning("alarm %s in %s is not %s/%s's: left in place", name, region, obj.namespace, obj.name)
+
+
+def actions_of(params: Mapping[str, Any]) -> list[str]:
+    """Every action ARN of an alarm's PutMetricAlarm/PutCompositeAlarm parameters."""
+    return [*params.get("AlarmActions", ()), *params.get("OKActions", ()), *params.get("InsufficientDataActions", ())]
 
 
 def _comparable(alarm: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:

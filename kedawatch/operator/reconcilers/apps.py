@@ -11,9 +11,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from kedawatch import tenancy
 from kedawatch.aws import errors
 from kedawatch.operator import children, conditions, rendering
 from kedawatch.operator.reconcilers import alarms
+from kedawatch.operator.resources.metric_alarm import METRIC_ALARM
 
 __all__ = ["delete_app", "mirror_app", "reconcile_app", "render_settings"]
 
@@ -33,6 +35,10 @@ async def reconcile_app(app: Mapping[str, Any], ctx: alarms.Context) -> dict[str
     rendered, problems = rendering.render_checked(app, render_settings(ctx))
     if rendered is None:
         return _status(app, False, "InvalidSpec", "; ".join(problems))
+    try:
+        _check_policy(app, rendered, ctx)
+    except tenancy.Denied as exc:
+        return _status(app, False, "Denied", f"{exc}; nothing was created or changed")
     owned = children.Children(ctx.kube, app["metadata"].get("uid", ""))
     conflicts = [applied.name for applied in [await owned.apply(obj) for obj in rendered.objects()] if applied.conflict]
     kept = await _prune_alarms(owned, app, {alarm["metadata"]["name"] for alarm in rendered.alarms})
@@ -52,6 +58,10 @@ async def mirror_app(app: Mapping[str, Any], ctx: alarms.Context) -> dict[str, A
     """Copy each child alarm's state into the app's status; refresh the dashboard once alarm ARNs are known."""
     rendered, _ = rendering.render_checked(app, render_settings(ctx))
     if rendered is None:
+        return {}
+    try:
+        _check_policy(app, rendered, ctx)
+    except tenancy.Denied:
         return {}
     listed = await _child_alarms(children.Children(ctx.kube, app["metadata"].get("uid", "")), app)
     dashboard = await _sync_dashboard(app, rendered, ctx, _alarm_arns(listed))
@@ -84,6 +94,18 @@ async def _prune_alarms(owned: children.Children, app: Mapping[str, Any], wanted
         else:
             await owned.delete(rendering.GROUP_VERSION, ALARM_PLURAL, alarm["metadata"]["namespace"], name)
     return kept
+
+
+def _check_policy(app: Mapping[str, Any], rendered: rendering.Rendered, ctx: alarms.Context) -> None:
+    """Refuse up front what the scaler and the alarms would refuse later: the whole app or none of it."""
+    namespace = app["metadata"].get("namespace", "default")
+    for trigger in rendered.scaled_object["spec"]["triggers"]:
+        metadata = trigger["metadata"]
+        region = metadata.get("awsRegion") or ctx.default_region
+        ctx.policy.check_identity(namespace, region, metadata.get("awsRoleArn"), metadata.get("awsEndpoint"))
+    for alarm in rendered.alarms:
+        ctx.policy.check_identity(namespace, alarm["spec"].get("region") or ctx.default_region, None, None)
+        ctx.policy.check_actions(namespace, alarms.actions_of(METRIC_ALARM.aws_params(alarm["spec"])))
 
 
 def _alarm_arns(listed: list[dict[str, Any]]) -> list[str]:

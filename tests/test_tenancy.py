@@ -1,0 +1,112 @@
+"""The tenant policy file: rules per namespace, its defaults, and errors that name the key at fault."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kedawatch import tenancy
+
+ACCOUNT = "111122223333"
+POLICY = {
+    "default": {"regions": ["us-east-1", "eu-*"]},
+    "namespaces": [
+        {
+            "match": ["team-a", "team-a-*"],
+            "roleArns": [f"arn:aws:iam::{ACCOUNT}:role/team-a-*"],
+            "actionArns": ["arn:aws:sns:*:{account}:team-a-*", "arn:aws:sns:*:444455556666:shared-pager"],
+        },
+        {"match": ["sandbox-*"], "regions": ["*"], "endpoints": ["http://localstack.sandbox:4566"]},
+    ],
+}
+
+
+@pytest.fixture
+def policy() -> tenancy.TenantPolicy:
+    return tenancy.parse(POLICY, ACCOUNT)
+
+
+def denial(check: Any, *args: Any) -> str:
+    with pytest.raises(tenancy.Denied) as raised:
+        check(*args)
+    return str(raised.value)
+
+
+def test_defaults_allow_any_region_and_nothing_else() -> None:
+    defaults = tenancy.load(None, ACCOUNT)
+    defaults.check_identity("anyone", "ap-south-2", None, None)
+    message = denial(defaults.check_identity, "anyone", "us-east-1", "arn:aws:iam::1:role/x", None)
+    assert message == (
+        "namespace 'anyone' may not use awsRoleArn 'arn:aws:iam::1:role/x': tenancy rule default allows none"
+    )
+    assert "awsEndpoint 'http://evil:80'" in denial(
+        defaults.check_identity, "anyone", "us-east-1", None, "http://evil:80"
+    )
+
+
+def test_default_actions_are_those_of_the_clusters_own_account_only() -> None:
+    defaults = tenancy.load(None, ACCOUNT)
+    defaults.check_actions(
+        "anyone", [f"arn:aws:sns:us-east-1:{ACCOUNT}:pager", f"arn:aws:lambda:eu-west-1:{ACCOUNT}:fn"]
+    )
+    assert "444455556666" in denial(defaults.check_actions, "anyone", ["arn:aws:sns:us-east-1:444455556666:pager"])
+    assert "automate" in denial(defaults.check_actions, "anyone", ["arn:aws:automate:us-east-1:ec2:stop"])
+
+
+def test_an_unknown_account_allows_no_action() -> None:
+    defaults = tenancy.load(None, None)
+    assert "tenancy rule default" in denial(defaults.check_actions, "x", [f"arn:aws:sns:us-east-1:{ACCOUNT}:pager"])
+
+
+def test_the_first_matching_rule_applies_and_inherits_what_it_leaves_out(policy: tenancy.TenantPolicy) -> None:
+    policy.check_identity("team-a-batch", "eu-west-1", f"arn:aws:iam::{ACCOUNT}:role/team-a-reader", None)
+    region = denial(policy.check_identity, "team-a", "ap-south-1", None, None)
+    assert region == (
+        "namespace 'team-a' may not use awsRegion 'ap-south-1':"
+        " tenancy rule namespaces[0] (team-a, team-a-*) allows us-east-1, eu-*"
+    )
+    policy.check_actions(
+        "team-a", [f"arn:aws:sns:eu-west-1:{ACCOUNT}:team-a-pager", "arn:aws:sns:us-east-1:444455556666:shared-pager"]
+    )
+
+
+def test_one_namespace_cannot_use_another_namespaces_role_or_topic(policy: tenancy.TenantPolicy) -> None:
+    role = f"arn:aws:iam::{ACCOUNT}:role/team-a-reader"
+    assert "tenancy rule default allows none" in denial(policy.check_identity, "team-b", "us-east-1", role, None)
+    topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:team-b-pager"
+    assert "namespaces[0]" in denial(policy.check_actions, "team-a", [topic])
+
+
+def test_endpoints_are_allowed_only_where_a_rule_lists_them(policy: tenancy.TenantPolicy) -> None:
+    policy.check_identity("sandbox-1", "mars-1", None, "http://localstack.sandbox:4566")
+    assert "namespaces[1] (sandbox-*)" in denial(policy.check_identity, "sandbox-1", "us-east-1", None, "http://x:1")
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        ([], "the policy must be an object"),
+        ({"defaults": {}}, "the policy.defaults is not a policy key"),
+        ({"default": {"roleArn": []}}, "default.roleArn is not a policy key"),
+        ({"default": {"regions": "us-east-1"}}, 'default.regions must be a list of non-empty strings, not "us-east-1"'),
+        ({"namespaces": {}}, "namespaces must be a list"),
+        ({"namespaces": [{"roleArns": ["*"]}]}, "namespaces[0].match must list at least one namespace pattern"),
+        ({"namespaces": [{"match": ["a"], "actionArns": [""]}]}, "namespaces[0].actionArns must be a list"),
+    ],
+)
+def test_a_malformed_policy_names_the_key(data: Any, named: str) -> None:
+    with pytest.raises(tenancy.PolicyError) as raised:
+        tenancy.parse(data, ACCOUNT)
+    assert named in str(raised.value)
+
+
+def test_a_policy_file_that_is_not_json_is_refused_with_its_path(tmp_path: Path) -> None:
+    broken = tmp_path / "policy.json"
+    broken.write_text("default: {}")
+    with pytest.raises(tenancy.PolicyError, match=r"policy\.json"):
+        tenancy.load(broken)
+    broken.write_text(json.dumps(POLICY))
+    assert tenancy.load(broken, ACCOUNT) == tenancy.parse(POLICY, ACCOUNT)
