@@ -119,7 +119,7 @@ def _operator_parser(parser: argparse.ArgumentParser) -> None:
     _flag(parser, "--priority", default=None, type=int, help="peering priority (default: random per replica)")
     _flag(parser, "--liveness", default=None, help="liveness endpoint, e.g. http://0.0.0.0:8081/healthz")
     _add_policy(parser)
-    _flag(parser, "--account-id", default=None, help="the cluster's own AWS account ({account} in the policy; else STS)")
+    _flag(parser, "--account-id", default=None, help="own AWS account, {account} in the policy (else STS)")
     _flag(parser, "--scaler-address", default=defaults.scaler_address, help="scalerAddress of generated triggers")
     _flag(parser, "--scaler-tls", default=False, action="store_true", help="generated triggers use TLS to the scaler")
     _flag(

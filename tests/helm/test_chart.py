@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 import kedawatch
-from kedawatch import cli, settings
+from kedawatch import cli, settings, tenancy
 from kedawatch.operator.resources import crds
 from tests.helm import chart, helm_binary, schemas
 from tests.helm.chart import Helm, HelmFailed, Manifest, Rendered
@@ -34,7 +35,15 @@ EVERYTHING: dict[str, Any] = {
         "triggerAuthentication": {"clientSecretName": "keda-client-tls"},
     },
     "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}, "scrapeTimeout": "10s"},
-}
+    "tenancy": {
+        "accountId": "123456789012",
+        "default": {"regions": ["eu-west-1"]},
+        "namespaces": [
+            {"match": ["team-a", "team-a-*"], "roleArns": ["arn:aws:iam::123456789012:role/team-a-*"],
+             "actionArns": ["arn:aws:sns:*:{account}:team-a-*"]},
+        ],
+    },
+}  # fmt: skip
 HA_CLUSTER_WIDE: dict[str, Any] = {"clusterName": "prod-eu", "operator": {"replicas": 2}}
 TLS_SERVER_ONLY: dict[str, Any] = {
     "clusterName": "prod-eu",
@@ -327,6 +336,35 @@ def test_operator_reads_the_scaler_address_variable() -> None:
     assert "KEDAWATCH_SCALER_ADDRESS" in env_variables_of("operator")
 
 
+def test_the_tenant_policy_reaches_both_components_as_kedawatch_reads_it(helm: Helm) -> None:
+    rendered = helm.template(EVERYTHING)
+    config = rendered.one("ConfigMap", "kedawatch-tenancy")
+    policy = tenancy.parse(json.loads(config["data"]["policy.json"]), "123456789012")
+    assert policy.rule_for("team-a-batch").role_arns == ("arn:aws:iam::123456789012:role/team-a-*",)
+    assert policy.rule_for("team-a").action_arns == ("arn:aws:sns:*:123456789012:team-a-*",)
+    assert policy.rule_for("team-b").regions == ("eu-west-1",)
+    for name in (SCALER, OPERATOR):
+        deployment = rendered.one("Deployment", name)
+        pod = deployment["spec"]["template"]["spec"]
+        (mount,) = [m for m in containers(deployment)[0]["volumeMounts"] if m["name"] == "tenancy"]
+        (volume,) = [v for v in pod["volumes"] if v["name"] == "tenancy"]
+        assert volume["configMap"]["name"] == "kedawatch-tenancy"
+        assert env(container(rendered, name))["KEDAWATCH_POLICY"] == f"{mount['mountPath']}/policy.json"
+    assert env(container(rendered, OPERATOR))["KEDAWATCH_ACCOUNT_ID"] == "123456789012"
+
+
+def test_a_policy_change_restarts_the_pods_that_read_it_at_start(helm: Helm) -> None:
+    def digests(values: dict[str, Any]) -> list[str]:
+        rendered = helm.template(values)
+        return [
+            rendered.one("Deployment", name)["spec"]["template"]["metadata"]["annotations"]["checksum/tenancy"]
+            for name in (SCALER, OPERATOR)
+        ]
+
+    before, after = digests(DEFAULTS), digests({**DEFAULTS, "tenancy": {"default": {"regions": ["eu-west-1"]}}})
+    assert before[0] == before[1] != after[0] == after[1]
+
+
 # --- probes --------------------------------------------------------------------------------------------------------
 
 
@@ -502,7 +540,7 @@ def test_every_object_carries_the_standard_labels(helm: Helm, values: dict[str, 
         assert labels["app.kubernetes.io/name"] == "kedawatch"
         assert labels["app.kubernetes.io/instance"] == "kedawatch"
         assert labels["app.kubernetes.io/version"] == kedawatch.__version__
-        assert labels["app.kubernetes.io/component"] in {"scaler", "operator"}
+        assert labels["app.kubernetes.io/component"] in {"scaler", "operator", "tenancy"}
         assert labels["app.kubernetes.io/managed-by"] == "Helm"
         assert labels["app.kubernetes.io/part-of"] == "kedawatch"
 
@@ -533,6 +571,10 @@ REFUSED = [
     pytest.param({**DEFAULTS, "networkPolicy": {"kedaNamespace": ""}}, "networkPolicy.kedaNamespace", id="empty-keda-namespace"),
     pytest.param({**DEFAULTS, "scaler": {"resources": {"limits": None}}}, "scaler.resources: limits is required", id="limits-removed"),
     pytest.param({**DEFAULTS, "scaler": {"port": 70000}}, "scaler.port", id="port-out-of-range"),
+    pytest.param({**DEFAULTS, "tenancy": {"accountId": "12"}}, "tenancy.accountId", id="short-account-id"),
+    pytest.param({**DEFAULTS, "tenancy": {"default": {"roleArn": ["*"]}}}, "Additional property roleArn is not allowed", id="misspelt-policy-key"),
+    pytest.param({**DEFAULTS, "tenancy": {"namespaces": [{"roleArns": ["*"]}]}}, "match is required", id="entry-without-match"),
+    pytest.param({**DEFAULTS, "tenancy": {"namespaces": [{"match": []}]}}, "tenancy.namespaces.0.match", id="empty-match"),
 ]  # fmt: skip
 
 

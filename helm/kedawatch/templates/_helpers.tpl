@@ -183,3 +183,17 @@ on appobservabilities/finalizers. */}}
 {{- define "kedawatch.intOrString" -}}
 {{- if kindIs "string" . -}}{{ quote . }}{{- else -}}{{ int . }}{{- end -}}
 {{- end -}}
+
+{{- define "kedawatch.tenancyPolicy" -}}
+{{- dict "default" .Values.tenancy.default "namespaces" .Values.tenancy.namespaces | toJson -}}
+{{- end -}}
+
+{{- define "kedawatch.tenancyMountPath" -}}/etc/kedawatch/tenancy{{- end -}}
+
+{{- /* Pod annotations: the user's, and the policy's digest, since the components read it only at start. */ -}}
+{{- define "kedawatch.podAnnotations" -}}
+checksum/tenancy: {{ include "kedawatch.tenancyPolicy" .ctx | sha256sum | trunc 16 | quote }}
+{{- with .annotations }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
