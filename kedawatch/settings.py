@@ -19,7 +19,9 @@ class AwsSettings:
     read_timeout: float = 2.0
     """Seconds to wait for AWS's answer."""
     max_attempts: int = 2
-    """Attempts per call, the first included; botocore's adaptive mode paces retries on throttling."""
+    """Attempts per call, the first included, in botocore's standard retry mode. Not its adaptive mode: that
+    one slows every later call of the client after a few throttles, which starved the scaler's reads in the
+    soak benchmark; the scaler's cache and the operator's pacing already bound the call rate."""
     max_pool_connections: int = 32
     """HTTP connections kept per client; each AWS worker thread may hold one."""
     workers: int = 16
@@ -43,6 +45,9 @@ class HubSettings:
     stale_limit: float = 120.0
     """Seconds the last good value is still answered while AWS is throttling, failing or unreachable; after
     that, UNAVAILABLE. 0 answers every such failure at once. Missing queues and denials are never masked."""
+    stale_wait: float = 1.0
+    """Seconds a read waits for AWS when it has a good value to fall back on: with one, no answer to KEDA
+    needs to come near its 3 s deadline, even on a busy node."""
     retain: float = 900.0
     """Seconds an unused cached value is kept before it is dropped, bounding memory as triggers go."""
     rpc_timeout: float = 2.5

@@ -9,6 +9,10 @@ import pytest
 from kedawatch.standins import aws
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--long", action="store_true", help="the long mode: 10,000 hostile metadata maps, not 150")
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[aws.MotoServer]:
     server = aws.MotoServer().start()

@@ -59,7 +59,7 @@ class AwsClients:
         config = botocore.config.Config(
             connect_timeout=self._settings.connect_timeout,
             read_timeout=self._settings.read_timeout,
-            retries={"mode": "adaptive", "max_attempts": self._settings.max_attempts},
+            retries={"mode": "standard", "max_attempts": self._settings.max_attempts},
             max_pool_connections=self._settings.max_pool_connections,
             user_agent_extra=f"kedawatch/{__version__}",
         )

@@ -29,6 +29,11 @@ class AwsError(Exception):
         self.code = code
         self.message = message
 
+    def again(self) -> AwsError:
+        """A new instance of this error, for raising a cached one: raising the same instance again would keep
+        every frame it passed through alive, growing memory with each answer from cache."""
+        return AwsError(self.failure, self.code, self.message)
+
 
 _NOT_FOUND = {
     "AWS.SimpleQueueService.NonExistentQueue",

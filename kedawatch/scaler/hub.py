@@ -78,20 +78,25 @@ class MetricHub:
 
     async def read(self, read: reads.Read[R], max_age: float | None = None) -> R:
         """The answer to `read`, no older than its freshness window (or `max_age`, if shorter), within
-        `rpc_timeout`. While AWS fails for a passing reason, the last good answer up to `stale_limit` old.
+        `rpc_timeout`. While AWS fails for a passing reason or takes longer than `stale_wait`, the last good
+        answer up to `stale_limit` old.
 
         Raises `errors.AwsError` when AWS failed (or last failed, when a retry is still under way at the
         deadline), `TimeoutError` when it did not answer in time.
         """
+        patience = self._settings.rpc_timeout
+        if self._stale(read) is not None:
+            patience = min(patience, self._settings.stale_wait)
         try:
-            async with asyncio.timeout(self._settings.rpc_timeout):
+            async with asyncio.timeout(patience):
                 return await self._read(read, max_age)
         except (errors.AwsError, TimeoutError) as exc:
             if isinstance(exc, errors.AwsError) and exc.failure not in _PASSING:
                 raise
             stale = self._stale(read)
             if stale is None:
-                raise self._latest_error(read) or exc from None
+                latest = self._latest_error(read)
+                raise (latest.again() if latest else exc) from None
             self._metrics.cache.labels("stale").inc()
             return cast(R, stale[0])
 
@@ -150,7 +155,7 @@ class MetricHub:
     @staticmethod
     def _unwrap(answer: Any) -> Any:
         if isinstance(answer, errors.AwsError):
-            raise answer
+            raise answer.again()
         return answer
 
     def _start(self, fetcher: fetchers.Fetcher, read: reads.Read[Any]) -> asyncio.Future[Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from kedawatch.aws import identities
 from kedawatch.scaler import metadata, reads
@@ -67,27 +67,54 @@ def _source_class(raw: Mapping[str, str], problems: list[metadata.Problem]) -> t
 
 
 class TriggerCache:
-    """Parsed triggers by metadata map, least recently used dropped first."""
+    """Parsed triggers by metadata map, least recently used dropped first.
 
-    def __init__(self, default_region: str | None, capacity: int = 16384) -> None:
+    Refusals are kept apart and fewer: real clusters send few bad maps, while a flood of distinct hostile
+    ones must not fill memory. Maps larger than `max_bytes` (KEDA's are a few hundred bytes) are parsed
+    every time and never kept.
+    """
+
+    def __init__(
+        self, default_region: str | None, capacity: int = 16384, refusals: int = 1024, max_bytes: int = 8192
+    ) -> None:
         self._default_region = default_region
-        self._capacity = capacity
-        self._parsed: collections.OrderedDict[frozenset[tuple[str, str]], Trigger | metadata.MetadataError]
-        self._parsed = collections.OrderedDict()
+        self._max_bytes = max_bytes
+        self._parsed: _Lru[Trigger] = _Lru(capacity)
+        self._refused: _Lru[list[metadata.Problem]] = _Lru(refusals)
 
     def get(self, raw: Mapping[str, str]) -> Trigger:
+        if sum(len(key) + len(value) for key, value in raw.items()) > self._max_bytes:
+            return parse(raw, self._default_region)
         key = frozenset(raw.items())
-        found = self._parsed.get(key)
-        if found is None:
+        problems = self._refused.get(key)
+        if problems is not None:
+            raise metadata.MetadataError(problems)  # a new one: a raised one keeps its frames alive
+        trigger = self._parsed.get(key)
+        if trigger is None:
             try:
-                found = parse(raw, self._default_region)
+                trigger = parse(raw, self._default_region)
             except metadata.MetadataError as exc:
-                found = exc
-            self._parsed[key] = found
-            if len(self._parsed) > self._capacity:
-                self._parsed.popitem(last=False)
-        else:
-            self._parsed.move_to_end(key)
-        if isinstance(found, metadata.MetadataError):
-            raise found
+                self._refused.put(key, exc.problems)
+                raise
+            self._parsed.put(key, trigger)
+        return trigger
+
+
+T = TypeVar("T")
+
+
+class _Lru(Generic[T]):
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._items: collections.OrderedDict[frozenset[tuple[str, str]], T] = collections.OrderedDict()
+
+    def get(self, key: frozenset[tuple[str, str]]) -> T | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
         return found
+
+    def put(self, key: frozenset[tuple[str, str]], value: T) -> None:
+        self._items[key] = value
+        if len(self._items) > self._capacity:
+            self._items.popitem(last=False)

@@ -1,20 +1,21 @@
-"""Whatever metadata arrives, every RPC answers OK or a deliberate error code: never INTERNAL, never a hang."""
+"""Whatever metadata arrives, every RPC answers OK or a deliberate error code: never INTERNAL, never a hang,
+and the process does not grow with the number of maps it has seen."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies
 
-from kedawatch import settings as kedawatch_settings
 from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
-from kedawatch.scaler import server
 from kedawatch.standins import aws
 
 DELIBERATE = {
@@ -45,33 +46,22 @@ metadata_maps = strategies.dictionaries(
 )
 
 
-class ThreadedScaler:
-    """A scaler on its own event loop thread, so a synchronous (hypothesis) test can call it."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.server = server.ScalerServer(
-            kedawatch_settings.ScalerSettings(
-                server=kedawatch_settings.ServerSettings(host="127.0.0.1", port=0, metrics_port=0),
-                hub=kedawatch_settings.HubSettings(rpc_timeout=2.0),
-            )
-        )
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def __enter__(self) -> ThreadedScaler:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
+@pytest.fixture(scope="module")
+def scaler_process(moto_server: aws.MotoServer) -> Iterator[subprocess.Popen[bytes]]:
+    """The real scaler in its own process, so that its memory is measured apart from hypothesis's own."""
+    port = aws.free_port()
+    env = {**os.environ, "KEDAWATCH_HOST": "127.0.0.1", "KEDAWATCH_PORT": str(port), "KEDAWATCH_METRICS_PORT": "0"}
+    process = subprocess.Popen([sys.executable, "-m", "kedawatch", "scaler", "--log-level", "ERROR"], env=env)
+    process.port = port  # type: ignore[attr-defined]
+    yield process
+    process.terminate()
+    process.wait(timeout=15)
 
 
 @pytest.fixture(scope="module")
-def stub(moto_server: aws.MotoServer) -> Iterator[Any]:
-    with ThreadedScaler() as scaler, grpc.insecure_channel(f"127.0.0.1:{scaler.server.port}") as channel:
+def stub(scaler_process: subprocess.Popen[bytes]) -> Iterator[Any]:
+    with grpc.insecure_channel(f"127.0.0.1:{scaler_process.port}") as channel:  # type: ignore[attr-defined]
+        grpc.channel_ready_future(channel).result(timeout=20)
         yield pb_grpc.ExternalScalerStub(channel)
 
 
@@ -83,13 +73,40 @@ def code_of(call: Any, request: Any) -> grpc.StatusCode:
     return grpc.StatusCode.OK
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(metadata=metadata_maps)
-def test_any_metadata_gets_a_deliberate_answer(stub: Any, metadata: dict[str, str]) -> None:
-    ref = pb.ScaledObjectRef(name="fuzz", namespace="default", scalerMetadata=metadata)
-    for call, request in (
-        (stub.GetMetricSpec, ref),
-        (stub.GetMetrics, pb.GetMetricsRequest(scaledObjectRef=ref, metricName="s0-x")),
-        (stub.IsActive, ref),
-    ):
-        assert code_of(call, request) in DELIBERATE, metadata
+SHORT, LONG = 150, 10_000
+"""Examples per run: `make test` runs the short mode, `make test-long` (pytest --long) the long one."""
+MEMORY_BOUND = 64 * 2**20
+"""Bytes the process may grow by over the whole run: caches are bounded, so it must not grow per example."""
+
+
+def test_any_metadata_gets_a_deliberate_answer_and_memory_stays_bounded(
+    stub: Any, scaler_process: subprocess.Popen[bytes], request: pytest.FixtureRequest
+) -> None:
+    def every_rpc_answers_deliberately(metadata: dict[str, str]) -> None:
+        ref = pb.ScaledObjectRef(name="fuzz", namespace="default", scalerMetadata=metadata)
+        for call, message in (
+            (stub.GetMetricSpec, ref),
+            (stub.GetMetrics, pb.GetMetricsRequest(scaledObjectRef=ref, metricName="s0-x")),
+            (stub.IsActive, ref),
+        ):
+            assert code_of(call, message) in DELIBERATE, metadata
+
+    def fuzz(examples: int) -> None:
+        checks = given(metadata=metadata_maps)(every_rpc_answers_deliberately)
+        settings(max_examples=examples, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])(
+            checks
+        )()
+
+    fuzz(SHORT)  # warms up what is allocated once
+    before = _rss(scaler_process.pid)
+    fuzz(LONG if request.config.getoption("--long") else SHORT)
+    grown = _rss(scaler_process.pid) - before
+    assert grown < MEMORY_BOUND, f"the scaler grew by {grown / 2**20:.0f} MiB"
+
+
+def _rss(pid: int) -> int:
+    """A process's resident memory, in bytes (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise LookupError("VmRSS")
