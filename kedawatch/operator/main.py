@@ -11,6 +11,7 @@ from typing import Any
 
 import kopf
 
+from kedawatch.operator import children
 from kedawatch.operator.reconcilers import alarms, apps
 from kedawatch.operator.resources import crds
 
@@ -101,7 +102,8 @@ def _alarm_object(definition: crds.Definition, kwargs: dict[str, Any]) -> alarms
 
 
 class _retrying:
-    """Turns a reconciler's `Retry` into kopf's TemporaryError with an exponential, capped delay."""
+    """Turns a reconciler's `Retry` (or the Kubernetes API's `Unavailable`) into kopf's TemporaryError with an
+    exponential, capped delay, rather than kopf's fixed 60 s for other errors."""
 
     def __init__(self, retry: int) -> None:
         self._delay = min(BACKOFF_CAP, 2.0 ** min(retry, 10))
@@ -110,5 +112,5 @@ class _retrying:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        if isinstance(exc, alarms.Retry):
+        if isinstance(exc, alarms.Retry | children.Unavailable):
             raise kopf.TemporaryError(str(exc), delay=self._delay) from exc
