@@ -1,21 +1,28 @@
 """Objects an AppObservability owns, written with the official client off the event loop.
 
 Writes are JSON merge patches (never strategic merge, which custom resources do not support). An object
-of the same name that another owner controls is never touched: the caller reports a conflict.
+of the same name that another owner controls is never touched: the caller reports a conflict. Answers that
+may pass (a race with another writer, throttling, an outage) become `Unavailable`, for a prompt retry.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import kubernetes
 
-__all__ = ["Applied", "Children"]
+__all__ = ["Applied", "Children", "Unavailable"]
 
 NOT_FOUND = 404
+TRANSIENT = frozenset({409, 429, 500, 502, 503, 504})
+"""A conflict (created or changed since we read it), throttling, or an API server failing or restarting."""
+
+
+class Unavailable(Exception):
+    """The API server refused a call in a way that may pass: try again soon."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,9 +58,7 @@ class Children:
     async def get(self, api_version: str, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
         group, version = api_version.split("/")
         try:
-            found = await asyncio.to_thread(
-                self._api.get_namespaced_custom_object, group, version, namespace, plural, name
-            )
+            found = await self._request(self._api.get_namespaced_custom_object, group, version, namespace, plural, name)
         except kubernetes.client.ApiException as exc:
             if exc.status == NOT_FOUND:
                 return None
@@ -62,13 +67,13 @@ class Children:
 
     async def owned(self, api_version: str, plural: str, namespace: str) -> list[dict[str, Any]]:
         group, version = api_version.split("/")
-        listed = await asyncio.to_thread(self._api.list_namespaced_custom_object, group, version, namespace, plural)
+        listed = await self._request(self._api.list_namespaced_custom_object, group, version, namespace, plural)
         return [dict(item) for item in listed.get("items", []) if self.owns(item)]
 
     async def delete(self, api_version: str, plural: str, namespace: str, name: str) -> None:
         group, version = api_version.split("/")
         try:
-            await asyncio.to_thread(self._api.delete_namespaced_custom_object, group, version, namespace, plural, name)
+            await self._request(self._api.delete_namespaced_custom_object, group, version, namespace, plural, name)
         except kubernetes.client.ApiException as exc:
             if exc.status != NOT_FOUND:
                 raise
@@ -78,7 +83,16 @@ class Children:
         call = getattr(self._api, method)
         namespace = desired["metadata"]["namespace"]
         arguments = (group, version, namespace, _plural(desired), *args, body)
-        await asyncio.to_thread(call, *arguments)
+        await self._request(call, *arguments)
+
+    async def _request(self, call: Callable[..., Any], *args: Any) -> Any:
+        """Make one call off the event loop; transient refusals become `Unavailable`."""
+        try:
+            return await asyncio.to_thread(call, *args)
+        except kubernetes.client.ApiException as exc:
+            if exc.status in TRANSIENT:
+                raise Unavailable(f"Kubernetes API {exc.status} {exc.reason}: {call.__name__}") from exc
+            raise
 
 
 def _plural(obj: Mapping[str, Any]) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import kopf
 
-from kedawatch.operator import conditions
+from kedawatch.operator import children, conditions
 from kedawatch.operator.reconcilers import alarms, apps
 from kedawatch.operator.resources import crds
 
@@ -112,8 +112,9 @@ def _update_status(body: kopf.Body, patch: kopf.Patch, kind: str, status: dict[s
 
 
 class _retrying:
-    """Turns a reconciler's `Retry` into kopf's TemporaryError with an exponential, capped delay, keeping the
-    status that a Retry carries (kopf still applies the patch of a handler that fails)."""
+    """Turns a reconciler's `Retry` (or the Kubernetes API's `Unavailable`) into kopf's TemporaryError with an
+    exponential, capped delay rather than kopf's fixed 60 s, keeping the status that a Retry carries (kopf
+    still applies the patch of a handler that fails)."""
 
     def __init__(self, retry: int, body: kopf.Body | None = None, patch: kopf.Patch | None = None) -> None:
         self._delay = min(BACKOFF_CAP, 2.0 ** min(retry, 10))
@@ -123,7 +124,7 @@ class _retrying:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        if isinstance(exc, alarms.Retry):
-            if exc.status and self._body is not None and self._patch is not None:
-                _update_status(self._body, self._patch, "Synced", exc.status)
+        if isinstance(exc, alarms.Retry) and exc.status and self._body is not None and self._patch is not None:
+            _update_status(self._body, self._patch, "Synced", exc.status)
+        if isinstance(exc, alarms.Retry | children.Unavailable):
             raise kopf.TemporaryError(str(exc), delay=self._delay) from exc

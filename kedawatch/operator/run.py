@@ -23,6 +23,9 @@ from kedawatch.operator.reconcilers import alarms
 __all__ = ["in_thread", "kopf_settings", "make_context", "run"]
 
 ANNOTATION_PREFIX = "kedawatch.io"
+TIMER_EXIT_POLLING = 1.0
+"""Seconds between kopf's checks that a timer caught mid-run by a deletion has finished (kopf's default: 60).
+Our timers' runs are AWS reads of a second or two; the finalizer should not wait a minute for them."""
 Flag = asyncio.Event | threading.Event
 
 
@@ -52,6 +55,7 @@ def kopf_settings(operator_settings: settings.OperatorSettings) -> kopf.Operator
     )
     configured.persistence.finalizer = f"{ANNOTATION_PREFIX}/finalizer"
     configured.posting.reporting_component = "kedawatch-operator"
+    configured.background.cancellation_polling = TIMER_EXIT_POLLING
     configured.peering.standalone = operator_settings.peering is None
     if operator_settings.peering:
         configured.peering.name = operator_settings.peering

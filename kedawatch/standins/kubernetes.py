@@ -4,6 +4,8 @@ kmock stores objects, serves discovery, lists and watches, and runs deletion wit
 kopf relies on: `resourceVersion`, `uid`, `creationTimestamp`, `generation`, the URL's namespace on create,
 201/404/409/422 Status answers, JSON patches with the `test` op, and the `status` subresource.
 `KubernetesApi` adds those; `ApiServer` runs it over HTTP in its own thread and writes a kubeconfig for it.
+For tests of resilience, `KubernetesApi` also injects the faults a real API server shows: `fail()` answers the next
+matching requests with an error Status, `drop_watches()` cuts every open watch.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import kopf
 import yaml
 from kmock._internal import rendering  # kmock does not export Response, the only way to answer 201
 
-__all__ = ["SCALED_OBJECT_CRD", "ApiServer", "KubernetesApi", "connection_info", "write_kubeconfig"]
+__all__ = ["SCALED_OBJECT_CRD", "ApiServer", "Fault", "KubernetesApi", "connection_info", "write_kubeconfig"]
 
 Body = dict[str, Any]
 
@@ -54,6 +56,42 @@ _MUTATIONS: Final = frozenset({kmock.action.CREATE, kmock.action.UPDATE, kmock.a
 _SERVER_OWNED: Final = ("name", "namespace", "uid", "creationTimestamp", "generation", "deletionTimestamp")
 _NAMESPACES_URL: Final = re.compile(r"/api/v1/namespaces(?:/(?P<name>[^/]+)(?:/(?P<subresource>status|finalize))?)?/?")
 _NAME_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"  # the API server's own, free of vowels and look-alikes
+_REASONS: Final = {409: "Conflict", 410: "Expired", 429: "TooManyRequests", 503: "ServiceUnavailable"}
+"""Kubernetes' `reason` for the statuses faults answer with; any other is an `InternalError`."""
+
+
+@attrs.define(kw_only=True)
+class Fault:
+    """Answers the next `remaining` matching requests with `status` before they change anything, as a real API
+    server does when it races another writer (409), has compacted the version asked for (410), or is overloaded or
+    restarting (429, 500, 503). A criterion left as None matches any request.
+    """
+
+    status: int
+    remaining: int = 1
+    """Decremented by each request answered with the fault: 0 once it is spent (tests wait for that)."""
+    action: kmock.action | None = None
+    """kmock's verb: LIST, WATCH, FETCH (get), CREATE, UPDATE (patch) or DELETE."""
+    plural: str | None = None
+    subresource: str | None = None
+
+    def matches(self, request: kmock.Request) -> bool:
+        resource = request.resource
+        return (
+            self.remaining > 0
+            and self.action in (None, request.action)
+            and self.plural in (None, resource.plural if resource is not None else None)
+            and self.subresource in (None, request.subresource)
+        )
+
+    def answer(self, request: kmock.Request) -> aiohttp.web.Response:
+        """The error as a Status; for a watch's 410, an ERROR event in a 200 stream, as the API server sends it."""
+        self.remaining -= 1
+        reason = _REASONS.get(self.status, "InternalError")
+        status = _status(_error(self.status, reason, f"{reason} (injected fault)", request, request.name))
+        if request.action == kmock.action.WATCH and self.status == 410:
+            return aiohttp.web.json_response({"type": "ERROR", "object": status}, dumps=_json_line)
+        return aiohttp.web.json_response(status, status=self.status)
 
 
 @attrs.define(kw_only=True)
@@ -71,7 +109,11 @@ class KubernetesApi(kmock.KubernetesEmulator):
     history: int = 10_000
     """How many changes a watch can resume from, as etcd keeps them until compaction; older versions get 410."""
 
+    faults: list[Fault] = attrs.field(factory=list, init=False)
+    """Injected by `fail()`; each request takes the first one that matches it. Safe to add from any thread."""
+
     _revision: int = attrs.field(default=0, init=False)
+    _watches: set[asyncio.Task[Any]] = attrs.field(factory=set, init=False)
     _outcomes: dict[kmock.Request, Body] = attrs.field(factory=dict, init=False)
     _events: collections.deque[tuple[int, kmock.resource, Body]] = attrs.field(
         default=attrs.Factory(lambda self: collections.deque(maxlen=self.history), takes_self=True), init=False
@@ -101,6 +143,28 @@ class KubernetesApi(kmock.KubernetesEmulator):
             )
         return [kmock.resource(spec["group"], version["name"], names["plural"]) for version in served]
 
+    def fail(
+        self,
+        status: int,
+        times: int = 1,
+        *,
+        action: kmock.action | None = None,
+        plural: str | None = None,
+        subresource: str | None = None,
+    ) -> Fault:
+        """Answer the next `times` requests that match with `status` (see `Fault`); returns the fault to watch."""
+        fault = Fault(status=status, remaining=times, action=action, plural=plural, subresource=subresource)
+        self.faults.append(fault)
+        return fault
+
+    def drop_watches(self) -> int:
+        """Cut every open watch's connection, as an API server's restart or a load balancer's timeout does; returns
+        how many. Clients must resume from the last version they saw, or list again. Safe to call from any thread."""
+        watches = self._watches.copy()
+        for task in watches:
+            task.get_loop().call_soon_threadsafe(task.cancel)
+        return len(watches)
+
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         """Route `/api/v1/namespaces[/name[/subresource]]` past kmock 0.8's parser, which fails on these URLs.
 
@@ -123,7 +187,10 @@ class KubernetesApi(kmock.KubernetesEmulator):
         """Change the state here, and leave the answer to kmock's reactions (the fallbacks below, unless overridden).
 
         The emulator's own state changes are skipped: its merge differs from RFC 7386 and it keeps no metadata.
+        An injected fault answers first, so the request changes nothing.
         """
+        if (fault := next((fault for fault in self.faults if fault.matches(request)), None)) is not None:
+            return fault.answer(request)
         if request.resource is not None and (request.action in _MUTATIONS or _is_replace(request)):
             async with self._lock:
                 self._outcomes[request] = await self._mutate(request)
@@ -256,6 +323,9 @@ class KubernetesApi(kmock.KubernetesEmulator):
         async with self._lock:
             mark = await bus.mark()
             backlog = self._backlog(request, int(since))
+        watch = asyncio.current_task()
+        assert watch is not None
+        self._watches.add(watch)  # for drop_watches(): cancelling the request's task closes its connection
         try:
             for event in backlog:
                 yield event
@@ -263,6 +333,7 @@ class KubernetesApi(kmock.KubernetesEmulator):
                 if _selects(request, event["object"]):
                     yield event
         finally:
+            self._watches.discard(watch)
             await bus.unmark(mark)
 
     def _backlog(self, request: kmock.Request, since: int) -> list[Body]:
@@ -478,6 +549,11 @@ async def _namespaces_request(
         text=body.decode(errors="replace"), params=dict(raw_request.query), headers=dict(raw_request.headers),
         cookies=dict(raw_request.cookies), action=action, resource=NAMESPACES, name=name, subresource=subresource,
     )  # fmt: skip
+
+
+def _json_line(body: Any) -> str:
+    """A watch event as the API server streams it: one JSON document per line."""
+    return json.dumps(body) + "\n"
 
 
 def _selects(request: kmock.Request, body: Body) -> bool:

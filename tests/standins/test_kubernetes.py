@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, TypeVar, cast
 
 import aiohttp
+import kmock
 import kopf
 import kubernetes
 import pytest
@@ -306,6 +307,64 @@ async def test_stopping_the_server_closes_open_watches_at_once() -> None:
                 await watch.content.read()
     finally:
         server.stop()
+
+
+async def test_an_injected_conflict_answers_a_status_and_changes_nothing_until_spent(
+    server: standin.ApiServer, widgets: Widgets
+) -> None:
+    await widgets.create(widget())
+    fault = server.api.fail(409, action=kmock.action.UPDATE, plural=PLURAL)
+    status, body = await failure(widgets.patch({"spec": {"size": 2}}))
+    patched = await widgets.patch({"spec": {"size": 3}})
+    assert (status, body["kind"], body["reason"], body["details"]["name"]) == (409, "Status", "Conflict", "w1")
+    assert patched["spec"] == {"size": 3}
+    assert patched["metadata"]["generation"] == 2  # the failed patch made no version of its own
+    assert fault.remaining == 0
+
+
+async def test_a_burst_of_500s_fails_only_as_many_matching_requests(
+    server: standin.ApiServer, widgets: Widgets
+) -> None:
+    fault = server.api.fail(500, times=2, action=kmock.action.CREATE)
+    first, second = await failure(widgets.create(widget("w1"))), await failure(widgets.create(widget("w2")))
+    listed = await widgets.list()  # not a create: answered as usual
+    created = await widgets.create(widget("w3"))
+    assert [first[0], second[0], first[1]["reason"]] == [500, 500, "InternalError"]
+    assert listed["items"] == []
+    assert (await widgets.list())["items"] == [created]
+    assert fault.remaining == 0
+
+
+async def test_an_injected_410_on_a_watch_is_an_expired_error_event_as_kopf_expects(server: standin.ApiServer) -> None:
+    server.api.fail(410, action=kmock.action.WATCH)
+    async with aiohttp.ClientSession(server.url) as session:
+        params = {"watch": "true", "resourceVersion": "1"}
+        async with session.get(f"/apis/{GROUP}/{VERSION}/{PLURAL}", params=params) as watch:
+            event = json.loads(await watch.content.readline())
+            rest = await watch.content.read()
+    assert watch.status == 200
+    assert event["type"] == "ERROR"
+    assert (event["object"]["code"], event["object"]["reason"]) == (410, "Expired")
+    assert rest == b""  # the stream ends there: the client must list again
+
+
+async def test_dropped_watches_are_cut_and_resume_from_their_last_version_without_loss(
+    server: standin.ApiServer, widgets: Widgets
+) -> None:
+    url = f"/apis/{GROUP}/{VERSION}/{PLURAL}"
+    async with aiohttp.ClientSession(server.url) as session:
+        async with session.get(url, params={"watch": "true"}) as watch:
+            created = await widgets.create(widget())
+            added = json.loads(await watch.content.readline())
+            assert server.api.drop_watches() == 1
+            with pytest.raises(aiohttp.ClientPayloadError):  # cut off mid-stream, as kopf sees a lost connection
+                await watch.content.read()
+        resized = await widgets.patch({"spec": {"size": 2}})  # while no watch is open
+        params = {"watch": "true", "resourceVersion": added["object"]["metadata"]["resourceVersion"]}
+        async with session.get(url, params=params) as resumed:
+            modified = json.loads(await resumed.content.readline())
+    assert added == {"type": "ADDED", "object": created}
+    assert modified == {"type": "MODIFIED", "object": resized}
 
 
 async def test_posting_a_crd_serves_its_resource_and_discovery_shows_it(client: ApiClient) -> None:

@@ -136,8 +136,15 @@ async def observe_alarm(obj: AlarmObject, ctx: Context) -> tuple[dict[str, Any],
 
 
 async def delete_alarm(obj: AlarmObject, ctx: Context) -> None:
-    """Delete the alarm unless `deletionPolicy: Retain`; an alarm already gone, or not ours, is left be."""
+    """Delete the alarm unless `deletionPolicy: Retain`; an alarm already gone, or not ours, is left be.
+
+    Without a name in the status (its write was lost, or the object never synced), the spec's name is the one:
+    the alarm may exist all the same.
+    """
     name, region = obj.status.get("alarmName"), obj.status.get("region")
+    if not name or not region:
+        desired, _ = _desired(obj, ctx)
+        name, region = (desired.name, desired.region) if desired is not None else (None, None)
     if not name or not region or obj.spec.get("deletionPolicy") == "Retain":
         return
     try:
