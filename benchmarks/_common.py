@@ -10,12 +10,17 @@ import collections
 import concurrent.futures
 import contextlib
 import dataclasses
+import datetime
 import logging
+import math
 import multiprocessing
 import multiprocessing.connection
+import os
 import socketserver
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Sequence
-from typing import Any, Literal, TypeVar
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Literal, Self, TypeVar
 
 import boto3
 import botocore.config
@@ -30,15 +35,20 @@ from kedawatch.standins import aws
 
 __all__ = [
     "LOOPBACK",
+    "ChildProcess",
     "FakeClock",
     "KedaDriver",
+    "ServerProcess",
     "StandIns",
     "aws_client",
     "aws_standins",
     "cloudwatch_metadata",
     "gather_bounded",
     "keda_cycle",
+    "kedawatch_server",
+    "percentile",
     "print_table",
+    "put_datapoints",
     "quiet_logs",
     "ratio",
     "ref",
@@ -75,7 +85,7 @@ def sqs_metadata(queue_url: str) -> dict[str, str]:
     return {"queueURL": queue_url, "queueLength": "5"}
 
 
-def cloudwatch_metadata(dimension_value: str, period: int = 60) -> dict[str, str]:
+def cloudwatch_metadata(dimension_value: str, period: int = 60, collection: int = 300) -> dict[str, str]:
     """An aws-cloudwatch trigger as a user writes it; distinct dimension values make distinct metrics."""
     return {
         "namespace": "App",
@@ -84,7 +94,7 @@ def cloudwatch_metadata(dimension_value: str, period: int = 60) -> dict[str, str
         "dimensionValue": dimension_value,
         "targetMetricValue": "10",
         "metricStatPeriod": str(period),
-        "metricCollectionTime": "300",
+        "metricCollectionTime": str(collection),
         "awsRegion": "us-east-1",
     }
 
@@ -123,10 +133,23 @@ def aws_standins(proxy_class: type[aws.CountingProxy] = aws.CountingProxy) -> It
         moto.stop()
 
 
-def aws_client(service: Literal["sqs", "cloudwatch"]) -> Any:
-    """A boto3 client for set-up and for the built-in baseline, with a connection per worker thread."""
+def aws_client(service: Literal["sqs", "cloudwatch"], endpoint: str | None = None) -> Any:
+    """A boto3 client for set-up and for the built-in baseline, with a connection per worker thread; through
+    the proxy unless given another `endpoint` (moto's own URL: writes that are neither counted nor failed)."""
     config = botocore.config.Config(max_pool_connections=32, retries={"mode": "standard", "max_attempts": 2})
-    return boto3.client(service, config=config)
+    return boto3.client(service, config=config, endpoint_url=endpoint)
+
+
+def put_datapoints(client: Any, values: Mapping[str, float], timestamp: datetime.datetime) -> None:
+    """One datapoint of App/M per dimension value (Service=...), in as few PutMetricData calls as allowed."""
+    items = list(values.items())
+    for start in range(0, len(items), 1000):
+        data = [
+            {"MetricName": "M", "Dimensions": [{"Name": "Service", "Value": service}], "Value": value,
+             "Timestamp": timestamp}
+            for service, value in items[start : start + 1000]
+        ]  # fmt: skip
+        client.put_metric_data(Namespace="App", MetricData=data)
 
 
 def threaded(function: Callable[[T], R], items: Iterable[T], workers: int = 8) -> list[R]:
@@ -136,6 +159,61 @@ def threaded(function: Callable[[T], R], items: Iterable[T], workers: int = 8) -
 
 
 # --- the scaler and its clients ---------------------------------------------------------------------------
+
+
+class ServerProcess:
+    """A gRPC server in a child process on a free loopback port; its CPU time, RSS, threads and open file
+    descriptors come from /proc."""
+
+    def __init__(self, argv: Sequence[str]) -> None:
+        self.port = aws.free_port()
+        self._argv = [*argv, "--port", str(self.port)]
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> ServerProcess:
+        self._process = subprocess.Popen(self._argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._process is not None
+        self._process.terminate()
+        try:
+            self._process.wait(10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(5)
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def cpu_seconds(self) -> float:
+        with open(f"/proc/{self.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        return self._status_field("VmRSS") / 1024
+
+    def threads(self) -> int:
+        return self._status_field("Threads")
+
+    def open_fds(self) -> int:
+        return len(os.listdir(f"/proc/{self.pid}/fd"))
+
+    def _status_field(self, name: str) -> int:
+        with open(f"/proc/{self.pid}/status") as status:
+            line = next(line for line in status if line.startswith(f"{name}:"))
+        return int(line.split()[1])
+
+
+def kedawatch_server(*flags: str, metrics_port: int = 0) -> ServerProcess:
+    """The real CLI in a process of its own, reaching AWS through this process's environment (the proxy)."""
+    return ServerProcess(
+        [sys.executable, "-m", "kedawatch", "scaler", "--host", LOOPBACK, "--metrics-port", str(metrics_port),
+         "--log-level", "ERROR", *flags]
+    )  # fmt: skip
 
 
 class FakeClock:
@@ -204,7 +282,41 @@ async def keda_tick(
     return failures
 
 
-class KedaDriver:
+class ChildProcess:
+    """`target(conn, *args)` in a spawned process of its own, talking to this one over a pipe, so that a load
+    generator never competes with this process (and its in-process stand-ins) for the GIL.
+
+    On exit it is sent None (its cue to stop), given 10 s, then killed.
+    """
+
+    def __init__(self, target: Callable[..., None], *args: object) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self._process = context.Process(target=target, args=(child, *args), daemon=True)
+
+    def __enter__(self) -> Self:
+        self._process.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.send(None)
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(5)
+
+    async def receive(self, within: float) -> Any:
+        """The child's next message, waited for (at most `within` seconds) in a thread so the loop goes on."""
+        return await asyncio.to_thread(self._receive, within)
+
+    def _receive(self, within: float) -> Any:
+        if not self.conn.poll(within):
+            raise TimeoutError(f"the child process sent nothing within {within:.0f} s")
+        return self.conn.recv()
+
+
+class KedaDriver(ChildProcess):
     """KEDA's side of the call pattern in a process of its own, so the scaler under test keeps its core.
 
     The benchmark process owns the scaler and its fake clock; it tells the driver when a tick happens and
@@ -212,31 +324,12 @@ class KedaDriver:
     """
 
     def __init__(self, port: int, concurrency: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_drive, args=(child, port, concurrency), daemon=True)
-
-    def __enter__(self) -> KedaDriver:
-        self._process.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        with contextlib.suppress(OSError):
-            self._conn.send(None)
-        self._process.join(10)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join(5)
+        super().__init__(_drive, port, concurrency)
 
     async def tick(self, metadatas: Sequence[dict[str, str]], poll_too: bool) -> collections.Counter[str]:
         """One tick for these triggers; the metadata is sent each time so the driver holds no state."""
-        self._conn.send((list(metadatas), poll_too))
-        return await asyncio.to_thread(self._receive)
-
-    def _receive(self) -> collections.Counter[str]:
-        if not self._conn.poll(DRIVER_TIMEOUT):
-            raise TimeoutError(f"the KEDA driver did not finish a tick within {DRIVER_TIMEOUT:.0f} s")
-        answer: collections.Counter[str] = self._conn.recv()
+        self.conn.send((list(metadatas), poll_too))
+        answer: collections.Counter[str] = await self.receive(DRIVER_TIMEOUT)
         return answer
 
 
@@ -269,6 +362,14 @@ def _next_message(conn: multiprocessing.connection.Connection) -> Any:
 def ratio(ours: float, theirs: float) -> str:
     """ours/theirs, or n/a when there is nothing to compare against."""
     return f"{ours / theirs:.3f}" if theirs else "n/a"
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The value below which `share` of `values` lie (nearest rank); NaN for none."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def verdict(ok: bool) -> str:

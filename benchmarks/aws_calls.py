@@ -90,14 +90,8 @@ def _create_queues(count: int) -> list[str]:
 
 def _put_datapoints(dimension_values: Sequence[str]) -> None:
     """One datapoint per metric, so GetMetricData answers carry values as in production."""
-    cw = _common.aws_client("cloudwatch")
     now = datetime.datetime.now(datetime.UTC)
-    for start in range(0, len(dimension_values), 1000):
-        data = [
-            {"MetricName": "M", "Dimensions": [{"Name": "Service", "Value": value}], "Value": 7.0, "Timestamp": now}
-            for value in dimension_values[start : start + 1000]
-        ]
-        cw.put_metric_data(Namespace="App", MetricData=data)
+    _common.put_datapoints(_common.aws_client("cloudwatch"), dict.fromkeys(dimension_values, 7.0), now)
 
 
 # --- the built-in baseline --------------------------------------------------------------------------------

@@ -18,8 +18,6 @@ import contextlib
 import dataclasses
 import functools
 import operator
-import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -65,50 +63,13 @@ async def serve_constant(port: int, max_seconds: float) -> None:
     await server.wait_for_termination(max_seconds)
 
 
-class ServerProcess:
-    """A gRPC server in a child process on a free loopback port; its CPU time and RSS come from /proc."""
-
-    def __init__(self, argv: Sequence[str]) -> None:
-        self.port = aws.free_port()
-        self._argv = [*argv, "--port", str(self.port)]
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> ServerProcess:
-        self._process = subprocess.Popen(self._argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        assert self._process is not None
-        self._process.terminate()
-        try:
-            self._process.wait(10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(5)
-
-    def cpu_seconds(self) -> float:
-        assert self._process is not None
-        with open(f"/proc/{self._process.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def rss_mb(self) -> float:
-        assert self._process is not None
-        with open(f"/proc/{self._process.pid}/status") as status:
-            line = next(line for line in status if line.startswith("VmRSS:"))
-        return int(line.split()[1]) / 1024
+def kedawatch_server() -> _common.ServerProcess:
+    """Freshness long enough that every answer of the load comes from cache."""
+    return _common.kedawatch_server("--sqs-freshness", "3600", "--cloudwatch-freshness", "3600")
 
 
-def kedawatch_server() -> ServerProcess:
-    """The real CLI, pointed at the proxy by the environment; freshness long enough to stay warm."""
-    return ServerProcess(
-        [sys.executable, "-m", "kedawatch", "scaler", "--host", _common.LOOPBACK, "--metrics-port", "0",
-         "--sqs-freshness", "3600", "--cloudwatch-freshness", "3600", "--log-level", "ERROR"]
-    )  # fmt: skip
-
-
-def ceiling_server(max_seconds: float) -> ServerProcess:
-    return ServerProcess(
+def ceiling_server(max_seconds: float) -> _common.ServerProcess:
+    return _common.ServerProcess(
         [sys.executable, "-m", "benchmarks.grpc_load", "--serve-constant", "--serve-for", f"{max_seconds:.0f}"]
     )
 
@@ -150,12 +111,11 @@ class Load:
         return self.client_cpu_seconds / self.seconds
 
     def percentile(self, share: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+        return _common.percentile(self.latencies, share)
 
 
 async def measure(
-    stub: Any, server: ServerProcess, refs: Sequence[pb.ScaledObjectRef], concurrency: int, seconds: float
+    stub: Any, server: _common.ServerProcess, refs: Sequence[pb.ScaledObjectRef], concurrency: int, seconds: float
 ) -> Load:
     """`concurrency` callers, each alternating GetMetrics and IsActive over the warm triggers, for `seconds`."""
     requests = [pb.GetMetricsRequest(scaledObjectRef=scaled, metricName="m") for scaled in refs]
@@ -220,7 +180,7 @@ async def warm(stub: Any, refs: Sequence[pb.ScaledObjectRef]) -> None:
 
 
 async def memory_after_triggers(
-    stub: Any, server: ServerProcess, proxy: aws.CountingProxy, count: int
+    stub: Any, server: _common.ServerProcess, proxy: aws.CountingProxy, count: int
 ) -> tuple[float, float, int, int]:
     """(RSS before, RSS after, failed evaluations, GetMetricData calls) for `count` distinct triggers."""
     before = server.rss_mb()
@@ -253,7 +213,10 @@ LOAD_HEADERS = (
 
 
 async def run_loads(
-    args: argparse.Namespace, ours: ServerProcess, ceiling: ServerProcess, refs: Sequence[pb.ScaledObjectRef]
+    args: argparse.Namespace,
+    ours: _common.ServerProcess,
+    ceiling: _common.ServerProcess,
+    refs: Sequence[pb.ScaledObjectRef],
 ) -> dict[int, tuple[Load, Load]]:
     """Each concurrency in alternating slices (ceiling, kedawatch, ceiling, ...), so drift hits both alike."""
     results = {}
