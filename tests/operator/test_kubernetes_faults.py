@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import kmock
@@ -17,7 +22,7 @@ import pytest
 
 from kedawatch.standins import aws
 from kedawatch.standins import kubernetes as standin
-from tests.operator.conftest import FAST, Cluster, eventually, operating
+from tests.operator.conftest import FAST, POLICY, Cluster, eventually, operating
 from tests.operator.test_alarm_operator import ALARMS, NATIVE, alarm_object, synced
 from tests.operator.test_app_operator import APPS, KEDA, app_body
 
@@ -248,4 +253,42 @@ def test_an_operator_stopped_mid_reconcile_of_apps_and_restarted_leaves_exactly_
         eventually(lambda: len(aws_dashboards(cloudwatch)) < len(apps))  # stopped mid-deletion
     with operating(cluster):
         settles(cluster, cloudwatch, expected(("b",)))
+        delete_everything(cluster, cloudwatch)
+
+
+@contextlib.contextmanager
+def operator_process(cluster: Cluster) -> Iterator[subprocess.Popen[bytes]]:
+    """`kedawatch operator` as a user runs it, in a process of its own that a test can SIGKILL."""
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(cluster.server.kubeconfig),
+        "KEDAWATCH_CLUSTER_NAME": "prod",
+        "KEDAWATCH_REGION": "us-east-1",
+        "KEDAWATCH_STANDALONE": "true",
+        "KEDAWATCH_WRITE_RATE": "2",
+        "KEDAWATCH_POLICY": str(POLICY),
+        "KEDAWATCH_LOG_LEVEL": "ERROR",
+    }
+    process = subprocess.Popen([sys.executable, "-m", "kedawatch", "operator"], env=env)
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def test_an_operator_killed_mid_reconcile_and_restarted_leaves_exactly_one_of_each(
+    cluster: Cluster, moto: aws.MotoServer, cloudwatch: Any
+) -> None:
+    objects = tuple(f"k{index}" for index in range(10))
+    with operator_process(cluster) as operator:
+        for name in objects:
+            cluster.create(alarm_object(name))
+        cluster.create(app_named("app"))
+        eventually(lambda: len(aws_alarms(cloudwatch)) >= 3)
+        operator.send_signal(signal.SIGKILL)  # no graceful stop: handlers die wherever they are
+        operator.wait(timeout=10)
+    assert len(aws_alarms(cloudwatch)) < len(objects), "killed part-way through the writes"
+    with operating(cluster):
+        settles(cluster, cloudwatch, expected(("app",), alarm_objects=objects))
         delete_everything(cluster, cloudwatch)
