@@ -187,7 +187,8 @@ class CountingProxy:
                 with proxy._lock:
                     proxy._connections.add(self.connection)
                 try:
-                    super().handle()
+                    with contextlib.suppress(ConnectionResetError, BrokenPipeError):  # the client gave up
+                        super().handle()
                 finally:
                     with proxy._lock:
                         proxy._connections.discard(self.connection)

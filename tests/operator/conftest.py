@@ -112,3 +112,15 @@ def operator(cluster: Cluster, moto: aws.MotoServer) -> Iterator[Cluster]:
 @pytest.fixture
 def cloudwatch(moto: aws.MotoServer) -> Any:
     return boto3.client("cloudwatch", region_name="us-east-1")
+
+
+@pytest.fixture
+def proxy(moto: aws.MotoServer) -> Iterator[aws.CountingProxy]:
+    """A counting, fault-injecting proxy in front of moto, and the operator's AWS endpoint while the test runs."""
+    proxy = aws.CountingProxy(moto.url).start()
+    previous = aws.use_endpoint(proxy.url)
+    try:
+        yield proxy
+    finally:
+        aws.restore_environment(previous)
+        proxy.stop()

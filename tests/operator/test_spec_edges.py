@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -207,18 +206,6 @@ def assert_problems(problems: list[str], refusal: str | None) -> None:
         return
     assert any(problem.startswith(refusal) for problem in problems), problems
     assert all(len(problem) < 300 for problem in problems), "a message quotes a long value whole"
-
-
-@pytest.fixture
-def proxy(moto: aws.MotoServer) -> Iterator[aws.CountingProxy]:
-    """A counting proxy in front of moto, and the operator's AWS endpoint while the test runs."""
-    proxy = aws.CountingProxy(moto.url).start()
-    previous = aws.use_endpoint(proxy.url)
-    try:
-        yield proxy
-    finally:
-        aws.restore_environment(previous)
-        proxy.stop()
 
 
 def condition(cluster: Cluster, plural: str, name: str, kind: str) -> dict[str, Any] | None:

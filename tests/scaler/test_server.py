@@ -17,6 +17,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 
 from kedawatch import settings
 from kedawatch.aws import identities
+from kedawatch.scaler import server
 from kedawatch.standins import aws
 from tests.scaler.certificates import make_pki
 from tests.scaler.conftest import TRUSTING, Scaler, running_scaler
@@ -147,3 +148,11 @@ async def test_without_a_staleness_bound_aws_going_away_answers_unavailable_in_t
     finally:
         own.stop()
         aws.restore_environment(previous)
+
+
+async def test_an_oversized_message_is_refused_and_the_scaler_keeps_serving(scaler: Scaler, queue_url: str) -> None:
+    huge = {"queueURL": queue_url, "padding": "x" * (server.MAX_MESSAGE_BYTES + 1)}
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await scaler.stub.GetMetricSpec(scaler.ref(huge), timeout=5)
+    assert raised.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert await scaler.value({"queueURL": queue_url}) == 0.0
