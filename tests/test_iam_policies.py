@@ -76,11 +76,15 @@ def granted(policy: str) -> set[str]:
     return {action for statement in document["Statement"] for action in statement["Action"]}
 
 
+NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
+"""AWS answers it for any valid credentials, even when an IAM policy denies it explicitly."""
+
+
 @pytest.mark.parametrize(
     ("component", "policy"), [("scaler", "scaler-policy.json"), ("operator", "operator-policy.json")]
 )
 def test_policy_grants_exactly_what_the_code_calls(component: str, policy: str) -> None:
-    assert granted(policy) == called_actions(imported_aws_modules(component))
+    assert granted(policy) == called_actions(imported_aws_modules(component)) - NEEDS_NO_PERMISSION
 
 
 def test_no_policy_grants_a_wildcard_action() -> None:

@@ -157,6 +157,11 @@ class KubernetesApi(kmock.KubernetesEmulator):
         self.faults.append(fault)
         return fault
 
+    @property
+    def watching(self) -> int:
+        """How many watches are open now."""
+        return len(self._watches)
+
     def drop_watches(self) -> int:
         """Cut every open watch's connection, as an API server's restart or a load balancer's timeout does; returns
         how many. Clients must resume from the last version they saw, or list again. Safe to call from any thread."""

@@ -122,6 +122,12 @@ def app_named(name: str) -> dict[str, Any]:
     return app
 
 
+def cut_watches(api: standin.KubernetesApi) -> int:
+    """Cut the open watches once kopf has (re)connected, so that there is a watch to cut."""
+    eventually(lambda: api.watching)
+    return api.drop_watches()
+
+
 @pytest.fixture
 def api(cluster: Cluster) -> standin.KubernetesApi:
     """The stand-in's API, whose faults the tests inject."""
@@ -134,13 +140,13 @@ def test_watches_cut_while_alarms_change_lose_no_change(
     dropped = 0
     for index in range(6):
         operator.create(alarm_object(f"a{index}"))
-        dropped += api.drop_watches()
+        dropped += cut_watches(api)
     for index in range(3):
         operator.patch(NATIVE, ALARMS, f"a{index}", {"spec": {"threshold": 20 + index}})
-        dropped += api.drop_watches()
+        dropped += cut_watches(api)
     for index in range(3, 6):
         operator.delete(NATIVE, ALARMS, f"a{index}")
-        dropped += api.drop_watches()
+        dropped += cut_watches(api)
     settles(operator, cloudwatch, expected(alarm_objects=("a0", "a1", "a2")))
     eventually(lambda: aws_alarms(cloudwatch) == {f"prod/default/a{index}": 20.0 + index for index in range(3)})
     assert dropped >= 12  # kopf was watching each time, and lost the connection
@@ -155,7 +161,7 @@ def test_watches_cut_while_apps_change_leave_exactly_their_children(
         api.drop_watches()
     settles(operator, cloudwatch, expected(("web", "worker")))
     operator.patch(NATIVE, APPS, "web", {"spec": {"alarms": app_body()["spec"]["alarms"][1:]}})
-    assert api.drop_watches() > 0
+    assert cut_watches(api) > 0
     operator.delete(NATIVE, APPS, "worker")
     api.drop_watches()
     settles(operator, cloudwatch, expected(("web",), APP_ALARMS[1:]))
