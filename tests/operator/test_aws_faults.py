@@ -4,7 +4,6 @@ dashboard, written from its latest spec."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import boto3
@@ -15,6 +14,7 @@ from tests.operator.conftest import Cluster, eventually, operating
 from tests.operator.test_alarm_operator import ALARMS, NATIVE, alarm_object
 from tests.operator.test_app_operator import app_body
 from tests.operator.test_kubernetes_faults import aws_alarms, delete_everything, expected, settles
+from tests.operator.test_spec_edges import condition
 
 OBJECTS = tuple(f"f{index}" for index in range(6))
 
@@ -47,7 +47,9 @@ def test_an_unreachable_aws_is_waited_out(cluster: Cluster, proxy: aws.CountingP
         proxy.stop()
         for name in OBJECTS:
             cluster.create(alarm_object(name))
-        time.sleep(3)
+        found = eventually(lambda: condition(cluster, ALARMS, OBJECTS[0], "Synced"))
+        assert (found["status"], found["reason"]) == ("False", "AwsUnavailable")
+        assert found["message"] == "AWS unavailable: ConnectionError; retrying with backoff"
         assert aws_alarms(cloudwatch) == {}
         back = aws.CountingProxy(proxy.upstream, port=port).start()
         try:

@@ -115,7 +115,7 @@ async def reconcile_alarm(obj: AlarmObject, ctx: Context, *, cached: bool = Fals
         await _follow_rename(obj, ctx, desired)
         return await _converge(obj, ctx, desired, cached)
     except errors.AwsError as exc:
-        return _failed(obj, exc, desired)
+        return _failed(obj, exc, desired, cached)
 
 
 async def observe_alarm(obj: AlarmObject, ctx: Context) -> tuple[dict[str, Any], str | None]:
@@ -261,8 +261,12 @@ def _status(obj: AlarmObject, ok: bool, reason: str, message: str, desired: _Des
     return status
 
 
-def _failed(obj: AlarmObject, exc: errors.AwsError, desired: _Desired) -> dict[str, Any]:
-    """Transient failures are retried; the rest wait in a condition until the spec changes."""
+def _failed(obj: AlarmObject, exc: errors.AwsError, desired: _Desired, cached: bool) -> dict[str, Any]:
+    """Transient failures are retried, and said in the condition unless only the drift check failed (the
+    alarm may well be as declared); the rest wait in a condition until the spec changes."""
+    if exc.failure in _TRANSIENT and not cached:
+        message = f"AWS {exc.failure.value}: {exc.code}; retrying with backoff"
+        raise Retry(message, _status(obj, False, "AwsUnavailable", message, desired)) from exc
     retry_if_transient(exc)
     if obj.composite and exc.failure is errors.Failure.INVALID and _MISSING_ALARMS in exc.message:
         message = f"AWS {exc.failure.value}: {exc}; retrying until they exist"
