@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -43,3 +45,16 @@ def test_scaler_process_serves_with_env_settings_and_stops_on_sigterm(moto: aws.
         process.kill()
         stderr = process.stderr.read().decode() if process.stderr else ""
     assert '"message": "scaler serving on port' in stderr
+
+
+def test_a_malformed_tenant_policy_stops_the_scaler_naming_the_key(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"namespaces": [{"roleArns": ["*"]}]}))
+    answer = subprocess.run(
+        [sys.executable, "-m", "kedawatch", "scaler", "--policy", str(policy), "--port", "0", "--metrics-port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert answer.returncode == 2
+    assert "tenant policy: namespaces[0].match must list at least one namespace pattern" in answer.stderr
