@@ -6,7 +6,7 @@ import enum
 
 import botocore.exceptions
 
-__all__ = ["AwsError", "Failure", "translate"]
+__all__ = ["TRANSIENT", "AwsError", "Failure", "translate"]
 
 
 class Failure(enum.Enum):
@@ -18,6 +18,10 @@ class Failure(enum.Enum):
     UNAVAILABLE = "unavailable"
     INVALID = "invalid request"
     INTERNAL = "internal error"
+
+
+TRANSIENT = frozenset({Failure.THROTTLED, Failure.UNAVAILABLE, Failure.INTERNAL})
+"""Failures that may pass on their own: worth a retry, or bridging with the last good value meanwhile."""
 
 
 class AwsError(Exception):

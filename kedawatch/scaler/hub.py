@@ -26,8 +26,6 @@ __all__ = ["MetricHub"]
 
 R = TypeVar("R")
 Clock = Callable[[], float]
-_PASSING = frozenset({errors.Failure.THROTTLED, errors.Failure.UNAVAILABLE, errors.Failure.INTERNAL})
-"""Failures that a retry may cure: the ones a stale value can bridge."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -91,7 +89,7 @@ class MetricHub:
             async with asyncio.timeout(patience):
                 return await self._read(read, max_age)
         except (errors.AwsError, TimeoutError) as exc:
-            if isinstance(exc, errors.AwsError) and exc.failure not in _PASSING:
+            if isinstance(exc, errors.AwsError) and exc.failure not in errors.TRANSIENT:
                 raise
             stale = self._stale(read)
             if stale is None:

@@ -38,7 +38,6 @@ _DEFAULTS: dict[str, Any] = {
     "Metrics": [],
     "TreatMissingData": "missing",
 }
-_TRANSIENT = {errors.Failure.THROTTLED, errors.Failure.UNAVAILABLE, errors.Failure.INTERNAL}
 _MISSING_ALARMS = "in the alarm rule do not exist"
 """PutCompositeAlarm's ValidationError for a rule naming alarms not created yet ("Could not save the composite
 alarm as alarms [...] in the alarm rule do not exist"): they may be on their way, so it is retried."""
@@ -264,7 +263,7 @@ def _status(obj: AlarmObject, ok: bool, reason: str, message: str, desired: _Des
 def _failed(obj: AlarmObject, exc: errors.AwsError, desired: _Desired, cached: bool) -> dict[str, Any]:
     """Transient failures are retried, and said in the condition unless only the drift check failed (the
     alarm may well be as declared); the rest wait in a condition until the spec changes."""
-    if exc.failure in _TRANSIENT and not cached:
+    if exc.failure in errors.TRANSIENT and not cached:
         message = f"AWS {exc.failure.value}: {exc.code}; retrying with backoff"
         raise Retry(message, _status(obj, False, "AwsUnavailable", message, desired)) from exc
     retry_if_transient(exc)
@@ -284,7 +283,7 @@ def _refused(obj: AlarmObject) -> bool:
 
 
 def retry_if_transient(exc: errors.AwsError) -> None:
-    if exc.failure in _TRANSIENT:
+    if exc.failure in errors.TRANSIENT:
         raise Retry(f"AWS {exc.failure.value}: {exc}") from exc
 
 
