@@ -19,7 +19,7 @@ __all__ = [
     "AlarmObject",
     "Context",
     "Retry",
-    "actions_of",
+    "check_policy",
     "delete_alarm",
     "observe_alarm",
     "reconcile_alarm",
@@ -106,8 +106,7 @@ async def reconcile_alarm(obj: AlarmObject, ctx: Context, *, cached: bool = Fals
     if desired is None:
         return _status(obj, False, "InvalidSpec", "; ".join(problems))
     try:
-        ctx.policy.check_identity(obj.namespace, desired.region, None, None)
-        ctx.policy.check_actions(obj.namespace, actions_of(desired.params))
+        check_policy(ctx, obj.namespace, desired.region, desired.params)
     except tenancy.Denied as exc:
         return _status(obj, False, "Denied", str(exc))
     try:
@@ -220,9 +219,12 @@ async def _delete_if_ours(obj: AlarmObject, ctx: Context, name: str, region: str
         logger.warning("alarm %s in %s is not %s/%s's: left in place", name, region, obj.namespace, obj.name)
 
 
-def actions_of(params: Mapping[str, Any]) -> list[str]:
-    """Every action ARN of an alarm's PutMetricAlarm/PutCompositeAlarm parameters."""
-    return [*params.get("AlarmActions", ()), *params.get("OKActions", ()), *params.get("InsufficientDataActions", ())]
+def check_policy(ctx: Context, namespace: str, region: str, params: Mapping[str, Any]) -> None:
+    """Raise `tenancy.Denied` unless `namespace` may have an alarm in `region` calling the actions of its
+    PutMetricAlarm/PutCompositeAlarm `params`."""
+    ctx.policy.check_identity(namespace, region, None, None)
+    actions = ("AlarmActions", "OKActions", "InsufficientDataActions")
+    ctx.policy.check_actions(namespace, [arn for key in actions for arn in params.get(key, ())])
 
 
 def _comparable(alarm: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:

@@ -32,13 +32,9 @@ def render_settings(ctx: alarms.Context) -> rendering.RenderSettings:
 
 async def reconcile_app(app: Mapping[str, Any], ctx: alarms.Context) -> dict[str, Any]:
     """Create or update the children and the dashboard; return the status patch."""
-    rendered, problems = rendering.render_checked(app, render_settings(ctx))
+    rendered, refusal = _allowed(app, ctx)
     if rendered is None:
-        return _status(app, False, "InvalidSpec", "; ".join(problems))
-    try:
-        _check_policy(app, rendered, ctx)
-    except tenancy.Denied as exc:
-        return _status(app, False, "Denied", f"{exc}; nothing was created or changed")
+        return refusal
     owned = children.Children(ctx.kube, app["metadata"].get("uid", ""))
     conflicts = [applied.name for applied in [await owned.apply(obj) for obj in rendered.objects()] if applied.conflict]
     kept = await _prune_alarms(owned, app, {alarm["metadata"]["name"] for alarm in rendered.alarms})
@@ -56,12 +52,8 @@ async def reconcile_app(app: Mapping[str, Any], ctx: alarms.Context) -> dict[str
 
 async def mirror_app(app: Mapping[str, Any], ctx: alarms.Context) -> dict[str, Any]:
     """Copy each child alarm's state into the app's status; refresh the dashboard once alarm ARNs are known."""
-    rendered, _ = rendering.render_checked(app, render_settings(ctx))
+    rendered, _ = _allowed(app, ctx)
     if rendered is None:
-        return {}
-    try:
-        _check_policy(app, rendered, ctx)
-    except tenancy.Denied:
         return {}
     listed = await _child_alarms(children.Children(ctx.kube, app["metadata"].get("uid", "")), app)
     dashboard = await _sync_dashboard(app, rendered, ctx, _alarm_arns(listed))
@@ -96,6 +88,19 @@ async def _prune_alarms(owned: children.Children, app: Mapping[str, Any], wanted
     return kept
 
 
+def _allowed(app: Mapping[str, Any], ctx: alarms.Context) -> tuple[rendering.Rendered | None, dict[str, Any]]:
+    """What the app renders to, if its spec is valid and the tenant policy allows all of it; else None, and
+    the status that says why."""
+    rendered, problems = rendering.render_checked(app, render_settings(ctx))
+    if rendered is None:
+        return None, _status(app, False, "InvalidSpec", "; ".join(problems))
+    try:
+        _check_policy(app, rendered, ctx)
+    except tenancy.Denied as exc:
+        return None, _status(app, False, "Denied", f"{exc}; nothing was created or changed")
+    return rendered, {}
+
+
 def _check_policy(app: Mapping[str, Any], rendered: rendering.Rendered, ctx: alarms.Context) -> None:
     """Refuse up front what the scaler and the alarms would refuse later: the whole app or none of it."""
     namespace = app["metadata"].get("namespace", "default")
@@ -104,8 +109,8 @@ def _check_policy(app: Mapping[str, Any], rendered: rendering.Rendered, ctx: ala
         region = metadata.get("awsRegion") or ctx.default_region
         ctx.policy.check_identity(namespace, region, metadata.get("awsRoleArn"), metadata.get("awsEndpoint"))
     for alarm in rendered.alarms:
-        ctx.policy.check_identity(namespace, alarm["spec"].get("region") or ctx.default_region, None, None)
-        ctx.policy.check_actions(namespace, alarms.actions_of(METRIC_ALARM.aws_params(alarm["spec"])))
+        region = alarm["spec"].get("region") or ctx.default_region
+        alarms.check_policy(ctx, namespace, region, METRIC_ALARM.aws_params(alarm["spec"]))
 
 
 def _alarm_arns(listed: list[dict[str, Any]]) -> list[str]:
