@@ -31,11 +31,11 @@ class Scaler:
     stub: Any
     channel: grpc.aio.Channel
 
-    def ref(self, metadata: dict[str, str], name: str = "app") -> pb.ScaledObjectRef:
-        return pb.ScaledObjectRef(name=name, namespace="default", scalerMetadata=metadata)
+    def ref(self, metadata: dict[str, str], name: str = "app", namespace: str = "default") -> pb.ScaledObjectRef:
+        return pb.ScaledObjectRef(name=name, namespace=namespace, scalerMetadata=metadata)
 
-    async def value(self, metadata: dict[str, str], deadline: float = 5.0) -> float:
-        request = pb.GetMetricsRequest(scaledObjectRef=self.ref(metadata), metricName="s0-metric")
+    async def value(self, metadata: dict[str, str], deadline: float = 5.0, namespace: str = "default") -> float:
+        request = pb.GetMetricsRequest(scaledObjectRef=self.ref(metadata, namespace=namespace), metricName="s0-metric")
         answer = await self.stub.GetMetrics(request, timeout=deadline)
         return float(answer.metricValues[0].metricValueFloat)
 

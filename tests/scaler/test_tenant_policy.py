@@ -15,7 +15,6 @@ import pytest
 
 from kedawatch import logs, settings
 from kedawatch.aws import identities
-from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.standins import aws
 from tests.scaler.conftest import REGION, Scaler, running_scaler
 
@@ -34,21 +33,14 @@ async def scaler(moto: aws.MotoServer) -> AsyncIterator[Scaler]:
 
 
 async def refusal(scaler: Scaler, namespace: str, metadata: dict[str, str]) -> str:
-    ref = pb.ScaledObjectRef(name="app", namespace=namespace, scalerMetadata=metadata)
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await scaler.stub.GetMetrics(pb.GetMetricsRequest(scaledObjectRef=ref, metricName="m"), timeout=3)
+        await scaler.value(metadata, deadline=3, namespace=namespace)
     assert raised.value.code() is grpc.StatusCode.PERMISSION_DENIED
     return str(raised.value.details())
 
 
-async def value_in(scaler: Scaler, namespace: str, metadata: dict[str, str]) -> float:
-    ref = pb.ScaledObjectRef(name="app", namespace=namespace, scalerMetadata=metadata)
-    answer = await scaler.stub.GetMetrics(pb.GetMetricsRequest(scaledObjectRef=ref, metricName="m"), timeout=3)
-    return float(answer.metricValues[0].metricValueFloat)
-
-
 async def test_a_namespace_uses_the_roles_its_rule_allows(scaler: Scaler, queue_url: str) -> None:
-    assert await value_in(scaler, "team-a", {"queueURL": queue_url, "awsRoleArn": ROLE}) == 0.0
+    assert await scaler.value({"queueURL": queue_url, "awsRoleArn": ROLE}, deadline=3, namespace="team-a") == 0.0
     assert scaler.aws_calls("AssumeRole") == 1
 
 
@@ -68,8 +60,7 @@ async def test_regions_and_endpoints_outside_the_rule_are_denied(scaler: Scaler,
 
 
 async def test_streams_are_denied_too(scaler: Scaler, queue_url: str) -> None:
-    ref = pb.ScaledObjectRef(name="app", namespace="team-b", scalerMetadata={"queueURL": queue_url, "awsRoleArn": ROLE})
-    stream = scaler.stub.StreamIsActive(ref)
+    stream = scaler.stub.StreamIsActive(scaler.ref({"queueURL": queue_url, "awsRoleArn": ROLE}, namespace="team-b"))
     assert await stream.code() is grpc.StatusCode.PERMISSION_DENIED
 
 
@@ -85,7 +76,7 @@ async def test_credentials_never_show_in_logs_or_metrics(
         server_settings = settings.ServerSettings(host="127.0.0.1", port=0, metrics_port=aws.free_port())
         async with running_scaler(server_settings=server_settings, policy=POLICY) as scaler:
             role = {"queueURL": queue_url, "awsRoleArn": ROLE}
-            assert await value_in(scaler, "team-a", role) == 0.0
+            assert await scaler.value(role, deadline=3, namespace="team-a") == 0.0
             await refusal(scaler, "team-b", role)
             await refusal(scaler, "team-a", {**role, "awsRegion": "eu-west-1"})
             assumed = _credentials(scaler, identities.AwsIdentity(REGION, ROLE))
