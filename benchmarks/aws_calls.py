@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from benchmarks import _common
 from kedawatch import settings
 from kedawatch.aws import cloudwatch
-from kedawatch.scaler import reads
+from kedawatch.scaler.sources import cloudwatch as cloudwatch_source
 
 HPA_SYNC = 15.0
 """Seconds between HPA syncs (KEDA's default); one tick of the simulation."""
@@ -113,7 +113,7 @@ class BuiltinScaler:
 
     def _get_metric_data(self, metadata: dict[str, str]) -> None:
         period, collection = int(metadata["metricStatPeriod"]), int(metadata["metricCollectionTime"])
-        start, end = reads.query_window(time.time(), period, 0, collection)
+        start, end = cloudwatch_source.query_window(time.time(), period, 0, collection)
         dimensions = ((metadata["dimensionName"], metadata["dimensionValue"]),)
         query = cloudwatch.MetricQuery(period, metadata["namespace"], metadata["metricName"], dimensions)
         self._cloudwatch.get_metric_data(

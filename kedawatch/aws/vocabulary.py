@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-__all__ = ["EXTENDED_STATISTIC", "STANDARD_UNITS", "STATISTICS"]
+import re
+
+__all__ = [
+    "EXTENDED_STATISTIC",
+    "STANDARD_UNITS",
+    "STATISTICS",
+    "metric_period_problem",
+    "statistic_problem",
+    "unit_problem",
+]
 
 STANDARD_UNITS = (
     "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes",
@@ -14,3 +23,20 @@ STANDARD_UNITS = (
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 EXTENDED_STATISTIC = r"^((p|tm|tc|ts|wm)(100|\d{1,2}(\.\d{1,10})?)|(TM|TC|TS|WM|PR)\([^()]{1,40}\)|IQM)$"
 """Percentiles and the other extended statistics, as a pattern both for metadata and for CRD schemas."""
+
+
+def statistic_problem(value: str) -> str | None:
+    if value in STATISTICS or re.fullmatch(EXTENDED_STATISTIC, value):
+        return None
+    return f"must be one of {', '.join(STATISTICS)} or a percentile/extended statistic such as p99"
+
+
+def metric_period_problem(value: int) -> str | None:
+    """GetMetricData's periods: high-resolution 1, 5, 10, 30, or a multiple of 60."""
+    if value in (1, 5, 10, 30) or (value > 0 and value % 60 == 0):
+        return None
+    return "must be 1, 5, 10, 30, 60 or a multiple of 60"
+
+
+def unit_problem(value: str) -> str | None:
+    return None if value in STANDARD_UNITS else f"must be one of {', '.join(STANDARD_UNITS)}"

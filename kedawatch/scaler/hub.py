@@ -20,7 +20,8 @@ from typing import Any, TypeVar, cast
 
 from kedawatch import settings
 from kedawatch.aws import errors
-from kedawatch.scaler import fetchers, reads, telemetry
+from kedawatch.scaler import reads, telemetry
+from kedawatch.scaler.sources import base
 
 __all__ = ["MetricHub"]
 
@@ -51,7 +52,7 @@ class _Gathering:
 class MetricHub:
     def __init__(
         self,
-        fetcher_for: Mapping[type[reads.Read[Any]], fetchers.Fetcher],
+        fetcher_for: Mapping[type[reads.Read[Any]], base.Fetcher],
         hub_settings: settings.HubSettings,
         executor: concurrent.futures.Executor,
         metrics: telemetry.ScalerMetrics,
@@ -66,8 +67,8 @@ class MetricHub:
         self._wall_clock = wall_clock
         self._cache: dict[reads.Read[Any], _Entry] = {}
         self._inflight: dict[reads.Read[Any], asyncio.Future[Any]] = {}
-        self._pending: dict[tuple[fetchers.Fetcher, Hashable], _Gathering] = {}
-        self._groups: dict[tuple[fetchers.Fetcher, Hashable], set[reads.Read[Any]]] = {}
+        self._pending: dict[tuple[base.Fetcher, Hashable], _Gathering] = {}
+        self._groups: dict[tuple[base.Fetcher, Hashable], set[reads.Read[Any]]] = {}
         self._calls: set[asyncio.Task[None]] = set()
         self._swept_at = clock()
 
@@ -156,7 +157,7 @@ class MetricHub:
             raise answer.again()
         return answer
 
-    def _start(self, fetcher: fetchers.Fetcher, read: reads.Read[Any]) -> asyncio.Future[Any]:
+    def _start(self, fetcher: base.Fetcher, read: reads.Read[Any]) -> asyncio.Future[Any]:
         future = self._expect(read)
         self._groups.setdefault((fetcher, fetcher.group_key(read)), set()).add(read)
         key = (fetcher, fetcher.batch_key(read, self._wall_clock()))
@@ -171,7 +172,7 @@ class MetricHub:
             self._flush(key)
         return future
 
-    def _when_quiet(self, key: tuple[fetchers.Fetcher, Hashable], gathering: _Gathering) -> None:
+    def _when_quiet(self, key: tuple[base.Fetcher, Hashable], gathering: _Gathering) -> None:
         """Send once no read has joined for `gather_delay`, or `gather_limit` after the first: a burst of
         KEDA's polls (after a restart) arrives over a while, not all at once."""
         if self._pending.get(key) is not gathering:
@@ -188,7 +189,7 @@ class MetricHub:
         self._inflight[read] = future
         return future
 
-    def _flush(self, key: tuple[fetchers.Fetcher, Hashable]) -> None:
+    def _flush(self, key: tuple[base.Fetcher, Hashable]) -> None:
         """Send the batch gathered under `key`, with the group's reads due soon."""
         gathering = self._pending.pop(key, None)
         if gathering is not None:
@@ -198,7 +199,7 @@ class MetricHub:
             self._calls.add(task)
             task.add_done_callback(self._calls.discard)
 
-    def _take_along(self, fetcher: fetchers.Fetcher, batch: list[reads.Read[Any]]) -> None:
+    def _take_along(self, fetcher: base.Fetcher, batch: list[reads.Read[Any]]) -> None:
         """Add the group's reads that are past half their freshness and asked for within two windows."""
         now = self._clock()
         for read in self._groups.get((fetcher, fetcher.group_key(batch[0])), ()):
@@ -215,7 +216,7 @@ class MetricHub:
                 self._expect(read)
                 batch.append(read)
 
-    async def _call(self, key: tuple[fetchers.Fetcher, Hashable], batch: list[reads.Read[Any]]) -> None:
+    async def _call(self, key: tuple[base.Fetcher, Hashable], batch: list[reads.Read[Any]]) -> None:
         fetcher, batch_key = key
         started = self._clock()
         loop = asyncio.get_running_loop()

@@ -17,7 +17,7 @@ from kedawatch import settings, tenancy
 from kedawatch.aws import clients, roles
 from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
-from kedawatch.scaler import fetchers, hub, reads, service, telemetry, triggers
+from kedawatch.scaler import hub, registry, service, telemetry, triggers
 
 __all__ = ["ScalerServer", "run"]
 
@@ -39,10 +39,7 @@ class ScalerServer:
         hub_settings = scaler_settings.hub
         clocks = {} if clock is None else {"clock": clock}
         self.hub = hub.MetricHub(
-            {
-                reads.QueueDepthRead: fetchers.QueueDepthFetcher(self.aws, hub_settings),
-                reads.MetricRead: fetchers.MetricDataFetcher(self.aws, hub_settings, self.metrics),
-            },
+            registry.fetchers(self.aws, hub_settings, self.metrics),
             hub_settings,
             self._executor,
             self.metrics,

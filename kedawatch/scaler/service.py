@@ -21,7 +21,7 @@ from kedawatch.aws import errors
 from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
 from kedawatch.scaler import hub, metadata, telemetry, triggers, watching
-from kedawatch.scaler.sources import cloudwatch
+from kedawatch.scaler.sources import base
 
 __all__ = ["ExternalScalerService"]
 
@@ -132,7 +132,7 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
                 answer = self._hub.peek(trigger.read)
                 return None if answer is None else trigger.source.value(answer) > trigger.source.activation()
             return await self._value(trigger, max_age) > trigger.source.activation()
-        except (errors.AwsError, cloudwatch.EmptyMetricData, TimeoutError) as exc:
+        except (errors.AwsError, base.NoValue, TimeoutError) as exc:
             logger.warning("StreamIsActive %s: %s", trigger.source.metric_name(), _describe(exc))
             return None
 
@@ -180,7 +180,7 @@ def _status_of(exc: BaseException) -> grpc.StatusCode:
         return _AWS_CODES[exc.failure]
     if isinstance(exc, TimeoutError):
         return grpc.StatusCode.UNAVAILABLE
-    if isinstance(exc, cloudwatch.EmptyMetricData):
+    if isinstance(exc, base.NoValue):
         return grpc.StatusCode.FAILED_PRECONDITION
     return grpc.StatusCode.INTERNAL
 

@@ -11,19 +11,10 @@ from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 from kedawatch.aws import identities
-from kedawatch.scaler import metadata, reads
-from kedawatch.scaler.sources import base, cloudwatch, sqs
+from kedawatch.scaler import metadata, reads, registry
+from kedawatch.scaler.sources import base
 
-__all__ = ["SOURCES", "Trigger", "TriggerCache", "parse"]
-
-SOURCES: dict[str, type[base.Source]] = {
-    sqs.SqsQueueDepth.name: sqs.SqsQueueDepth,
-    cloudwatch.CloudWatchMetric.name: cloudwatch.CloudWatchMetric,
-}
-_TELLTALES = {
-    sqs.SqsQueueDepth.name: ("queueURL", "queueURLFromEnv", "queueLength"),
-    cloudwatch.CloudWatchMetric.name: ("namespace", "metricName", "expression", "targetMetricValue"),
-}
+__all__ = ["Trigger", "TriggerCache", "parse"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -51,19 +42,25 @@ def parse(raw: Mapping[str, str], default_region: str | None) -> Trigger:
 def _source_class(raw: Mapping[str, str], problems: list[metadata.Problem]) -> type[base.Source] | None:
     named = raw.get("source")
     if named:
-        if named not in SOURCES:
-            problems.append(metadata.Problem("source", named, f"must be one of {', '.join(SOURCES)}"))
-        return SOURCES.get(named)
-    candidates = [name for name, keys in _TELLTALES.items() if any(key in raw for key in keys)]
+        if named not in registry.BY_NAME:
+            problems.append(metadata.Problem("source", named, f"must be one of {', '.join(registry.BY_NAME)}"))
+        return registry.BY_NAME.get(named)
+    candidates = [source for source in registry.SOURCES if _told(source, raw)]
     if len(candidates) == 1:
-        return SOURCES[candidates[0]]
-    reason = (
-        "is required: the metadata has keys of both " + " and ".join(candidates)
-        if candidates
-        else "is required: no queueURL (aws-sqs-queue) nor namespace/metricName/expression (aws-cloudwatch)"
-    )
+        return candidates[0]
+    if candidates:
+        named = " and ".join(source.name for source in candidates)
+        reason = f"is required: the metadata has keys of {'both ' if len(candidates) == 2 else ''}{named}"
+    else:
+        telltales = (f"{'/'.join(source.telltales)} ({source.name})" for source in registry.SOURCES)
+        reason = "is required: the metadata has none of " + ", ".join(telltales)
     problems.append(metadata.Problem("source", None, reason))
     return None
+
+
+def _told(source: type[base.Source], raw: Mapping[str, str]) -> bool:
+    """The metadata has one of the source's telltale keys, as itself or as its resolved `<key>FromEnv`."""
+    return any(key in raw or key + "FromEnv" in raw for key in source.telltales)
 
 
 class TriggerCache:

@@ -14,7 +14,8 @@ from botocore.stub import Stubber
 
 from kedawatch import settings
 from kedawatch.aws import cloudwatch as cloudwatch_api
-from kedawatch.scaler import reads, triggers
+from kedawatch.scaler import triggers
+from kedawatch.scaler.sources import cloudwatch as cloudwatch_source
 from kedawatch.standins import aws
 from tests.scaler.conftest import TRUSTING, Scaler, running_scaler
 
@@ -133,7 +134,7 @@ async def test_identical_queries_from_many_triggers_are_requested_once(scaler: S
 def test_query_window_follows_kedas_arithmetic(
     now: int, period: int, offset: int, collection: int, start: int, end: int
 ) -> None:
-    window = reads.query_window(now, period, offset, collection)
+    window = cloudwatch_source.query_window(now, period, offset, collection)
     assert (window[0].timestamp(), window[1].timestamp()) == (start, end)
 
 
@@ -142,7 +143,7 @@ def test_request_carries_every_query_parameter_via_stubber() -> None:
     client = boto3.client("cloudwatch", region_name="us-east-1")
     metric = triggers.parse(trigger(metricUnit="Count", awsAccountId="210987654321", metricStat="p99"), None).read
     expression = triggers.parse({**trigger(), "expression": "SELECT MAX(Backlog) FROM App"}, None).read
-    assert isinstance(metric, reads.MetricRead) and isinstance(expression, reads.MetricRead)
+    assert isinstance(metric, cloudwatch_source.MetricRead) and isinstance(expression, cloudwatch_source.MetricRead)
     start, end = metric.window(1_000_000_000)
     expected = {
         "StartTime": start,

@@ -1,34 +1,27 @@
-"""What every AWS source shares: the identity parameters and the shape of a source."""
+"""What every source shares: the AWS identity parameters, the shape of a source and of its fetcher, and the
+one failure a source may raise on its own."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
-import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
-from kedawatch.aws import identities
-from kedawatch.scaler import metadata, reads
+from kedawatch import settings
+from kedawatch.aws import clients, errors, identities, names
+from kedawatch.scaler import metadata, reads, telemetry
 
-__all__ = ["AwsParams", "Source", "metric_name", "refuse_static_credentials"]
+__all__ = ["AwsParams", "Fetcher", "NoValue", "Source", "metric_name", "refuse_static_credentials"]
 
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-_STATIC_CREDENTIALS = ("awsAccessKeyID", "awsAccessKeyId", "awsSecretAccessKey", "awsSessionToken")
+_CREDENTIALS = ("awsAccessKeyID", "awsAccessKeyId", "awsSecretAccessKey", "awsSessionToken")
 
-
-def _region(value: str) -> str | None:
-    return None if _REGION.match(value) else "must be an AWS region such as us-east-1"
+Answer = Any | errors.AwsError
 
 
-def _role_arn(value: str) -> str | None:
-    return None if _ROLE_ARN.match(value) else "must be an IAM role ARN: arn:aws:iam::<account>:role/<name>"
-
-
-def _endpoint(value: str) -> str | None:
-    url = urllib.parse.urlsplit(value)
-    return None if url.scheme in ("http", "https") and url.netloc else "must be an http(s) URL"
+class NoValue(Exception):
+    """AWS answered, but with nothing the source can make a value of, where KEDA's built-in scaler errors too
+    (an empty CloudWatch window with `ignoreNullValues: false`). The service answers FAILED_PRECONDITION."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -38,9 +31,9 @@ class AwsParams:
     `awsRegion` is optional here: it defaults to the scaler's own region (`triggers.parse`).
     """
 
-    aws_region: str | None = metadata.param("awsRegion", default=None, check=_region)
-    aws_endpoint: str | None = metadata.param("awsEndpoint", default=None, check=_endpoint)
-    aws_role_arn: str | None = metadata.param("awsRoleArn", default=None, check=_role_arn)
+    aws_region: str | None = metadata.param("awsRegion", default=None, check=names.region_problem)
+    aws_endpoint: str | None = metadata.param("awsEndpoint", default=None, check=names.endpoint_problem)
+    aws_role_arn: str | None = metadata.param("awsRoleArn", default=None, check=names.role_arn_problem)
     identity_owner: str = metadata.param("identityOwner", default="pod", check=metadata.one_of("pod", "operator"))
 
     def identity(self, default_region: str) -> identities.AwsIdentity:
@@ -53,13 +46,44 @@ class AwsParams:
 def refuse_static_credentials(raw: Mapping[str, str]) -> list[metadata.Problem]:
     """Credentials come only from the scaler's own identity, never from trigger metadata."""
     reason = "is refused: static credentials are not accepted; the scaler uses its own identity or awsRoleArn"
-    return [metadata.Problem(key, None, reason) for key in _STATIC_CREDENTIALS if key in raw]
+    return [metadata.Problem(key, None, reason) for key in _CREDENTIALS if key in raw]
+
+
+class Fetcher(Protocol):
+    """How the hub turns a batch of one source's reads into AWS calls.
+
+    It says which reads may share a call (`batch_key`), how many fit in one (`max_batch`), how long an answer
+    stays fresh, and makes the call. `fetch` is synchronous: the hub runs it in a worker thread, and it
+    returns an answer or an `errors.AwsError` for each read, in order.
+    """
+
+    read_type: ClassVar[type[reads.Read[Any]]]
+    max_batch: int
+
+    def __init__(
+        self, aws: clients.AwsClients, hub_settings: settings.HubSettings, metrics: telemetry.ScalerMetrics
+    ) -> None: ...
+
+    def batch_key(self, read: Any, now: float) -> Hashable: ...
+
+    def group_key(self, read: Any) -> Hashable:
+        """Reads that would share a batch at any time: refreshed together, ahead of expiry."""
+        ...
+
+    def freshness(self, read: Any) -> float: ...
+
+    def push_interval(self, read: Any) -> float: ...
+
+    def fetch(self, key: Hashable, batch: Sequence[Any]) -> list[Answer]: ...
 
 
 class Source(Protocol):
-    """A parsed trigger of one AWS source."""
+    """A parsed trigger of one source. Its class declares the source: the name KEDA's `source` key gives,
+    the keys that tell it apart when `source` is absent, and the fetcher of its reads."""
 
     name: ClassVar[str]
+    telltales: ClassVar[tuple[str, ...]]
+    fetcher: ClassVar[type[Fetcher]]
 
     @property
     def aws_region(self) -> str | None: ...
@@ -76,7 +100,9 @@ class Source(Protocol):
 
     def read(self, identity: identities.AwsIdentity) -> reads.Read[Any]: ...
 
-    def value(self, answer: Any) -> float: ...
+    def value(self, answer: Any) -> float:
+        """The trigger's value from its read's answer; raises `NoValue` when there is none to give."""
+        ...
 
 
 def metric_name(*parts: str) -> str:

@@ -3,41 +3,93 @@
 from __future__ import annotations
 
 import dataclasses
-import re
-from typing import ClassVar
+import datetime
+from collections.abc import Hashable, Sequence
+from typing import Any, ClassVar, NamedTuple, cast
 
-from kedawatch.aws import cloudwatch, identities, vocabulary
-from kedawatch.scaler import metadata, reads
+from kedawatch import settings
+from kedawatch.aws import clients, cloudwatch, errors, identities, names, vocabulary
+from kedawatch.scaler import metadata, reads, telemetry
 from kedawatch.scaler.sources import base
 
-__all__ = ["CloudWatchMetric", "EmptyMetricData"]
-
-_EXTENDED = re.compile(vocabulary.EXTENDED_STATISTIC)
+__all__ = ["CloudWatchMetric", "MetricDataFetcher", "MetricRead", "query_window"]
 
 
-class EmptyMetricData(Exception):
-    """CloudWatch returned no datapoint and `ignoreNullValues` is false: KEDA's built-in errors too."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class MetricRead(reads.Read[tuple[float, ...]]):
+    """A CloudWatch query with KEDA's window parameters; its datapoints come newest first."""
+
+    query: cloudwatch.MetricQuery
+    collection_time: int
+    end_offset: int
+
+    def window(self, now: float) -> tuple[datetime.datetime, datetime.datetime]:
+        return query_window(now, self.query.period, self.end_offset, self.collection_time)
 
 
-def _statistic(value: str) -> str | None:
-    if value in vocabulary.STATISTICS or _EXTENDED.match(value):
-        return None
-    return f"must be one of {', '.join(vocabulary.STATISTICS)} or a percentile/extended statistic such as p99"
+def query_window(
+    now: float, period: int, end_offset: int, collection_time: int
+) -> tuple[datetime.datetime, datetime.datetime]:
+    """KEDA's window: the end is (now - offset) truncated to the period, the start `collection_time` before.
+
+    Truncation is to multiples of the period since the Unix epoch (KEDA's Go `Truncate` counts from year 1;
+    the two agree for every period that divides a day).
+    """
+    end = int(now - end_offset) // period * period
+    start = end - collection_time
+    return (
+        datetime.datetime.fromtimestamp(start, datetime.UTC),
+        datetime.datetime.fromtimestamp(end, datetime.UTC),
+    )
 
 
-def _period(value: int) -> str | None:
-    if value in (1, 5, 10, 30) or (value > 0 and value % 60 == 0):
-        return None
-    return "must be 1, 5, 10, 30, 60 or a multiple of 60"
+class _Window(NamedTuple):
+    identity: identities.AwsIdentity
+    start: datetime.datetime
+    end: datetime.datetime
 
 
-def _account(value: str) -> str | None:
-    return None if re.fullmatch(r"\d{12}", value) else "must be a 12-digit AWS account id"
+class MetricDataFetcher:
+    """GetMetricData for up to 500 queries that share an identity and a time window."""
+
+    read_type: ClassVar[type[reads.Read[Any]]] = MetricRead
+    max_batch = cloudwatch.MAX_QUERIES
+
+    def __init__(
+        self, aws: clients.AwsClients, hub_settings: settings.HubSettings, metrics: telemetry.ScalerMetrics
+    ) -> None:
+        self._aws = aws
+        self._settings = hub_settings
+        self._metrics = metrics
+
+    def batch_key(self, read: MetricRead, now: float) -> Hashable:
+        return _Window(read.identity, *read.window(now))
+
+    def group_key(self, read: MetricRead) -> Hashable:
+        return (read.identity, read.query.period, read.end_offset, read.collection_time)
+
+    def freshness(self, read: MetricRead) -> float:
+        return min(self._settings.cloudwatch_freshness, float(read.query.period))
+
+    def push_interval(self, read: MetricRead) -> float:
+        return self.freshness(read)
+
+    def fetch(self, key: Hashable, batch: Sequence[MetricRead]) -> list[base.Answer]:
+        window = cast(_Window, key)
+        self._metrics.metrics_requested.inc(len(batch))
+        try:
+            client = self._aws.client("cloudwatch", window.identity)
+            queries = [read.query for read in batch]
+            return list(cloudwatch.get_metric_data(client, queries, window.start, window.end))
+        except errors.AwsError as exc:
+            return [exc] * len(batch)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CloudWatchMetric(base.AwsParams):
     name: ClassVar[str] = "aws-cloudwatch"
+    telltales: ClassVar[tuple[str, ...]] = ("namespace", "metricName", "expression", "targetMetricValue")
+    fetcher: ClassVar[type[base.Fetcher]] = MetricDataFetcher
 
     namespace: str | None = metadata.param("namespace", default=None)
     metric: str | None = metadata.param("metricName", default=None)
@@ -52,11 +104,11 @@ class CloudWatchMetric(base.AwsParams):
     ignore_null_values: bool = metadata.param("ignoreNullValues", default=True)
 
     collection_time: int = metadata.param("metricCollectionTime", default=300, check=metadata.positive)
-    statistic: str = metadata.param("metricStat", default="Average", check=_statistic)
-    unit: str | None = metadata.param("metricUnit", default=None, check=metadata.one_of(*vocabulary.STANDARD_UNITS))
-    period: int = metadata.param("metricStatPeriod", default=300, check=_period)
+    statistic: str = metadata.param("metricStat", default="Average", check=vocabulary.statistic_problem)
+    unit: str | None = metadata.param("metricUnit", default=None, check=vocabulary.unit_problem)
+    period: int = metadata.param("metricStatPeriod", default=300, check=vocabulary.metric_period_problem)
     end_offset: int = metadata.param("metricEndTimeOffset", default=0, check=metadata.not_negative)
-    account_id: str | None = metadata.param("awsAccountId", default=None, check=_account)
+    account_id: str | None = metadata.param("awsAccountId", default=None, check=names.account_id_problem)
 
     def validate(self) -> list[metadata.Problem]:
         problems = []
@@ -88,7 +140,7 @@ class CloudWatchMetric(base.AwsParams):
     def activation(self) -> float:
         return self.activation_value
 
-    def read(self, identity: identities.AwsIdentity) -> reads.MetricRead:
+    def read(self, identity: identities.AwsIdentity) -> MetricRead:
         if self.expression:
             query = cloudwatch.MetricQuery(self.period, expression=self.expression, account_id=self.account_id)
         else:
@@ -101,12 +153,12 @@ class CloudWatchMetric(base.AwsParams):
                 unit=self.unit,
                 account_id=self.account_id,
             )
-        return reads.MetricRead(identity, query, self.collection_time, self.end_offset)
+        return MetricRead(identity, query, self.collection_time, self.end_offset)
 
     def value(self, answer: tuple[float, ...]) -> float:
         """The newest datapoint, as KEDA takes it; `minMetricValue` when there is none."""
         if answer:
             return answer[0]
         if not self.ignore_null_values:
-            raise EmptyMetricData("CloudWatch returned no datapoints in the window and ignoreNullValues is false")
+            raise base.NoValue("CloudWatch returned no datapoints in the window and ignoreNullValues is false")
         return self.min_value

@@ -3,43 +3,69 @@
 from __future__ import annotations
 
 import dataclasses
-import urllib.parse
-from typing import ClassVar
+from collections.abc import Hashable, Sequence
+from typing import Any, ClassVar
 
-from kedawatch.aws import identities, sqs
-from kedawatch.scaler import metadata, reads
+from kedawatch import settings
+from kedawatch.aws import clients, errors, identities, names, sqs
+from kedawatch.scaler import metadata, reads, telemetry
 from kedawatch.scaler.sources import base
 
-__all__ = ["SqsQueueDepth"]
+__all__ = ["QueueDepthFetcher", "QueueDepthRead", "SqsQueueDepth"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class QueueDepthRead(reads.Read[sqs.QueueDepth]):
+    queue_url: str
+
+
+class QueueDepthFetcher:
+    """One GetQueueAttributes per distinct queue: SQS has no batch read of several queues."""
+
+    read_type: ClassVar[type[reads.Read[Any]]] = QueueDepthRead
+    max_batch = 1
+
+    def __init__(
+        self, aws: clients.AwsClients, hub_settings: settings.HubSettings, metrics: telemetry.ScalerMetrics
+    ) -> None:
+        self._aws = aws
+        self._settings = hub_settings
+
+    def batch_key(self, read: QueueDepthRead, now: float) -> Hashable:
+        return read
+
+    def group_key(self, read: QueueDepthRead) -> Hashable:
+        return read
+
+    def freshness(self, read: QueueDepthRead) -> float:
+        return self._settings.sqs_freshness
+
+    def push_interval(self, read: QueueDepthRead) -> float:
+        return self._settings.sqs_push_interval
+
+    def fetch(self, key: Hashable, batch: Sequence[QueueDepthRead]) -> list[base.Answer]:
+        (read,) = batch
+        try:
+            return [sqs.get_queue_depth(self._aws.client("sqs", read.identity), read.queue_url)]
+        except errors.AwsError as exc:
+            return [exc]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SqsQueueDepth(base.AwsParams):
     name: ClassVar[str] = "aws-sqs-queue"
+    telltales: ClassVar[tuple[str, ...]] = ("queueURL", "queueLength")
+    fetcher: ClassVar[type[base.Fetcher]] = QueueDepthFetcher
 
-    queue_url: str = metadata.param("queueURL")
+    queue_url: str = metadata.param("queueURL", check=names.queue_url_problem)
     queue_length: int = metadata.param("queueLength", default=5, check=metadata.positive)
     """Messages per replica: the HPA's average-value target."""
     activation_queue_length: int = metadata.param("activationQueueLength", default=0)
     scale_on_in_flight: bool = metadata.param("scaleOnInFlight", default=True)
     scale_on_delayed: bool = metadata.param("scaleOnDelayed", default=False)
 
-    def validate(self) -> list[metadata.Problem]:
-        if self.queue_name():
-            return []
-        reason = "must be a queue URL such as https://sqs.<region>.amazonaws.com/<account>/<queue>"
-        return [metadata.Problem("queueURL", self.queue_url, reason)]
-
-    def queue_name(self) -> str:
-        """The queue's name: the URL's last path segment, or the value itself when it is no URL (as KEDA)."""
-        url = urllib.parse.urlsplit(self.queue_url)
-        if not url.scheme:
-            return self.queue_url
-        parts = url.path.split("/")
-        return parts[2] if len(parts) == 3 else ""
-
     def metric_name(self) -> str:
-        return base.metric_name("aws-sqs", self.queue_name())
+        return base.metric_name("aws-sqs", names.queue_name(self.queue_url) or "")
 
     def target(self) -> float:
         return float(self.queue_length)
@@ -47,8 +73,8 @@ class SqsQueueDepth(base.AwsParams):
     def activation(self) -> float:
         return float(self.activation_queue_length)
 
-    def read(self, identity: identities.AwsIdentity) -> reads.QueueDepthRead:
-        return reads.QueueDepthRead(identity, self.queue_url)
+    def read(self, identity: identities.AwsIdentity) -> QueueDepthRead:
+        return QueueDepthRead(identity, self.queue_url)
 
     def value(self, answer: sqs.QueueDepth) -> float:
         total = answer.visible

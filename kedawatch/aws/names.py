@@ -1,0 +1,71 @@
+"""AWS's naming rules, once, for every component that checks a name before sending it anywhere. No calls here.
+
+The scaler's trigger parser and the operator's AppObservability rendering both call these, so a trigger the
+operator generates is one the scaler accepts, and the other way round. Each check returns what is wrong with
+a value, or None; each pattern is written for both Python's `re` and the ECMA regular expressions of a CRD
+schema (so digits are `[0-9]`: Python's `\\d` would also match other scripts' digits).
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+__all__ = [
+    "ACCOUNT_ID",
+    "REGION",
+    "ROLE_ARN",
+    "account_id_problem",
+    "endpoint_problem",
+    "queue_name",
+    "queue_url_problem",
+    "region_problem",
+    "role_arn_problem",
+]
+
+REGION = r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$"
+ROLE_ARN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$"
+"""IAM's role path and name characters (ASCII only), after any partition's `arn:aws...` prefix."""
+ACCOUNT_ID = r"^[0-9]{12}$"
+_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,75}(\.fifo)?$|^[A-Za-z0-9_-]{1,80}$")
+"""SQS: 1 to 80 letters, digits, hyphens and underscores, a FIFO queue's `.fifo` suffix included."""
+
+
+def region_problem(value: str) -> str | None:
+    return None if re.fullmatch(REGION, value) else "must be an AWS region such as us-east-1"
+
+
+def role_arn_problem(value: str) -> str | None:
+    return None if re.fullmatch(ROLE_ARN, value) else "must be an IAM role ARN: arn:aws:iam::<account>:role/<name>"
+
+
+def account_id_problem(value: str) -> str | None:
+    return None if re.fullmatch(ACCOUNT_ID, value) else "must be a 12-digit AWS account id"
+
+
+def endpoint_problem(value: str) -> str | None:
+    url = urllib.parse.urlsplit(value)
+    return None if url.scheme in ("http", "https") and url.netloc else "must be an http(s) URL"
+
+
+def queue_name(value: str) -> str | None:
+    """The queue's name, as KEDA's `aws-sqs-queue` takes it: a URL's path must be exactly `/<account>/<name>`;
+    a value that is no URL is the name itself. None when the value names no queue SQS could have."""
+    url = urllib.parse.urlsplit(value)
+    if not url.scheme:
+        name = value
+    else:
+        parts = url.path.split("/")
+        if len(parts) != 3 or not parts[1]:
+            return None
+        name = parts[2]
+    return name if _QUEUE_NAME.fullmatch(name) else None
+
+
+def queue_url_problem(value: str) -> str | None:
+    if queue_name(value) is not None:
+        return None
+    return (
+        "must be a queue URL such as https://sqs.<region>.amazonaws.com/<account>/<queue>, whose queue name is"
+        " 1 to 80 letters, digits, hyphens or underscores (with .fifo for a FIFO queue)"
+    )
