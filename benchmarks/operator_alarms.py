@@ -177,9 +177,8 @@ class ForgetfulApi(standin.KubernetesApi):
 def kubernetes_standin(folder: pathlib.Path) -> Iterator[Cluster]:
     """The stand-in serving every kedawatch CRD (and KEDA's ScaledObject, as the tests do), on loopback."""
     api = ForgetfulApi()
-    for definition in crds.DEFINITIONS:
-        api.declare_crd(crds.manifest(definition))
-    api.declare_crd(standin.SCALED_OBJECT_CRD)
+    for crd in crds.installed():
+        api.declare_crd(crd)
     server = standin.ApiServer(api, kubeconfig=folder / "kubeconfig").start()
     try:
         client = kubernetes.config.new_client_from_config(config_file=str(server.kubeconfig))

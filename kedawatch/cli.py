@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import os
 import sys
@@ -107,10 +108,22 @@ def _scaler_parser(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(command=_run_scaler)
 
 
-def _operator_parser(parser: argparse.ArgumentParser) -> None:
+def _add_rendering(parser: argparse.ArgumentParser, region: str | None) -> None:
+    """The operator's settings that what it generates depends on: `kedawatch render` takes them too."""
     defaults = settings.OperatorSettings()
     _flag(parser, "--cluster-name", default=defaults.cluster_name, help="names and tags this cluster's alarms")
-    _flag(parser, "--region", default=None, help="region of alarms that name none (else AWS_REGION)")
+    _flag(parser, "--region", default=region, help="region of alarms that name none (else AWS_REGION)")
+    _flag(parser, "--scaler-address", default=defaults.scaler_address, help="scalerAddress of generated triggers")
+    _flag(parser, "--scaler-tls", default=False, action="store_true", help="generated triggers use TLS to the scaler")
+    _flag(
+        parser, "--scaler-authentication", default=None,
+        help="Kind/name of the TriggerAuthentication with KEDA's client certificate (mTLS)",
+    )  # fmt: skip
+
+
+def _operator_parser(parser: argparse.ArgumentParser) -> None:
+    defaults = settings.OperatorSettings()
+    _add_rendering(parser, region=None)
     scope = parser.add_mutually_exclusive_group()
     scope.add_argument("-n", "--namespace", action="append", default=[], help="a namespace to watch (repeatable)")
     scope.add_argument("-A", "--all-namespaces", action="store_true", help="watch every namespace (the default)")
@@ -120,12 +133,6 @@ def _operator_parser(parser: argparse.ArgumentParser) -> None:
     _flag(parser, "--liveness", default=None, help="liveness endpoint, e.g. http://0.0.0.0:8081/healthz")
     _add_policy(parser)
     _flag(parser, "--account-id", default=None, help="own AWS account, {account} in the policy (else STS)")
-    _flag(parser, "--scaler-address", default=defaults.scaler_address, help="scalerAddress of generated triggers")
-    _flag(parser, "--scaler-tls", default=False, action="store_true", help="generated triggers use TLS to the scaler")
-    _flag(
-        parser, "--scaler-authentication", default=None,
-        help="Kind/name of the TriggerAuthentication with KEDA's client certificate (mTLS)",
-    )  # fmt: skip
     _flag(parser, "--state-interval", default=defaults.state_interval, type=float, help="seconds between state copies")
     _flag(parser, "--drift-interval", default=defaults.drift_interval, type=float, help="seconds between drift checks")
     _flag(parser, "--write-rate", default=defaults.write_rate, type=float, help="alarm writes per second at most")
@@ -134,27 +141,25 @@ def _operator_parser(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(command=_run_operator)
 
 
+def _operator_settings(args: argparse.Namespace) -> settings.OperatorSettings:
+    """The operator's settings from whichever of its flags the subcommand has: built here only."""
+    given = vars(args)
+    values = {
+        field.name: given[field.name] for field in dataclasses.fields(settings.OperatorSettings) if field.name in given
+    }
+    if "namespace" in given:
+        values["namespaces"] = tuple(args.namespace)
+    if given.get("standalone"):
+        values["peering"] = None
+    if "log_level" in given:
+        values["logs"] = settings.LogSettings(level=args.log_level, json=args.log_json)
+    return settings.OperatorSettings(**values)
+
+
 def _run_operator(args: argparse.Namespace) -> int:
     from kedawatch.operator import run
 
-    operator_settings = settings.OperatorSettings(
-        cluster_name=args.cluster_name,
-        region=args.region,
-        namespaces=tuple(args.namespace),
-        state_interval=args.state_interval,
-        drift_interval=args.drift_interval,
-        write_rate=args.write_rate,
-        read_rate=args.read_rate,
-        liveness=args.liveness,
-        policy=args.policy,
-        account_id=args.account_id,
-        scaler_address=args.scaler_address,
-        scaler_tls=args.scaler_tls,
-        scaler_authentication=args.scaler_authentication,
-        peering=None if args.standalone else args.peering,
-        priority=args.priority,
-        logs=settings.LogSettings(level=args.log_level, json=args.log_json),
-    )
+    operator_settings = _operator_settings(args)
     logs.configure(operator_settings.logs)
     asyncio.run(run.run(operator_settings))
     return 0
@@ -206,29 +211,21 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _render_parser(parser: argparse.ArgumentParser) -> None:
-    defaults = settings.OperatorSettings()
     parser.add_argument("-f", "--filename", type=Path, required=True, help="YAML with AppObservability objects")
     parser.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
-    _flag(parser, "--scaler-address", default=defaults.scaler_address, help="scalerAddress of generated triggers")
-    _flag(parser, "--scaler-tls", default=False, action="store_true", help="generated triggers use TLS to the scaler")
-    _flag(parser, "--scaler-authentication", default=None, help="Kind/name of KEDA's TriggerAuthentication (mTLS)")
-    _flag(parser, "--cluster-name", default=defaults.cluster_name, help="the cluster's name, as the operator's")
-    _flag(parser, "--region", default="us-east-1", help="the operator's region")
+    _add_rendering(parser, region="us-east-1")
     parser.set_defaults(command=_run_render)
 
 
 def _run_render(args: argparse.Namespace) -> int:
-    from kedawatch.operator import rendering
+    from kedawatch.operator.rendering import documents
 
-    render_settings = rendering.RenderSettings(
-        args.scaler_address, args.cluster_name, args.region, args.scaler_tls, args.scaler_authentication
-    )
     try:
-        objects = rendering.render_file(args.filename.read_text(), render_settings)
+        objects = documents.render_file(args.filename.read_text(), _operator_settings(args))
     except (OSError, ValueError) as exc:
         print(f"kedawatch render: {exc}", file=sys.stderr)
         return 1
-    print(rendering.dump(objects, args.output), end="")
+    print(documents.dump(objects, args.output), end="")
     return 0
 
 

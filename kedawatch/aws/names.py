@@ -13,6 +13,7 @@ import urllib.parse
 
 __all__ = [
     "ACCOUNT_ID",
+    "MESSAGES",
     "REGION",
     "ROLE_ARN",
     "account_id_problem",
@@ -31,16 +32,24 @@ _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,75}(\.fifo)?$|^[A-Za-z0-9_-]{1,80}$"
 """SQS: 1 to 80 letters, digits, hyphens and underscores, a FIFO queue's `.fifo` suffix included."""
 
 
+MESSAGES = {
+    REGION: "must be an AWS region such as us-east-1",
+    ROLE_ARN: "must be an IAM role ARN: arn:aws:iam::<account>:role/<name>",
+    ACCOUNT_ID: "must be a 12-digit AWS account id",
+}
+"""What a value that does not match each pattern is told, by the scaler and in a CRD's validation alike."""
+
+
 def region_problem(value: str) -> str | None:
-    return None if re.fullmatch(REGION, value) else "must be an AWS region such as us-east-1"
+    return None if re.fullmatch(REGION, value) else MESSAGES[REGION]
 
 
 def role_arn_problem(value: str) -> str | None:
-    return None if re.fullmatch(ROLE_ARN, value) else "must be an IAM role ARN: arn:aws:iam::<account>:role/<name>"
+    return None if re.fullmatch(ROLE_ARN, value) else MESSAGES[ROLE_ARN]
 
 
 def account_id_problem(value: str) -> str | None:
-    return None if re.fullmatch(ACCOUNT_ID, value) else "must be a 12-digit AWS account id"
+    return None if re.fullmatch(ACCOUNT_ID, value) else MESSAGES[ACCOUNT_ID]
 
 
 def endpoint_problem(value: str) -> str | None:

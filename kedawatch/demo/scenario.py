@@ -18,7 +18,8 @@ import yaml
 
 from kedawatch import settings
 from kedawatch.demo import keda, world
-from kedawatch.operator import rendering, run
+from kedawatch.operator import objects, run
+from kedawatch.operator.rendering import alarm_presets
 from kedawatch.operator.resources import crds
 from kedawatch.scaler import server
 from kedawatch.standins import aws
@@ -96,9 +97,8 @@ async def _scaler(scenario: Scenario) -> AsyncIterator[server.ScalerServer]:
 @contextlib.asynccontextmanager
 async def _cluster(folder: Path) -> AsyncIterator[standin.ApiServer]:
     api = standin.KubernetesApi()
-    for definition in crds.DEFINITIONS:
-        api.declare_crd(crds.manifest(definition))
-    api.declare_crd(standin.SCALED_OBJECT_CRD)
+    for crd in crds.installed():
+        api.declare_crd(crd)
     async with standin.ApiServer(api, kubeconfig=folder / "kubeconfig") as cluster:
         yield cluster
 
@@ -118,12 +118,12 @@ async def _replay(
     queue_url = cloud["sqs"].create_queue(QueueName="otlp-queue")["QueueUrl"]
     app_spec = await asyncio.to_thread(_apply, client, scenario.example)
     out(f"applied {scenario.example.name}: the operator generates the ScaledObject and the alarms ...")
-    scaled_object = await _wait_for(lambda: _custom(client, "keda.sh", "v1alpha1", "scaledobjects", APP))
+    scaled_object = await _wait_for(lambda: objects.get(client, crds.SCALED_OBJECTS, NAMESPACE, APP))
     driver = keda.KedaDriver(scaled_object)
     driver.open_streams()
     app = world.App(cloud["sqs"], queue_url)
     evaluator = world.AlarmEvaluator(cloud["cloudwatch"])
-    pods = rendering.running_pods_dimensions(app_spec, rendering.RenderSettings(cluster_name=CLUSTER))
+    pods = alarm_presets.running_pods_dimensions(app_spec, settings.OperatorSettings(cluster_name=CLUSTER))
     dimensions = [{"Name": d["name"], "Value": d["value"]} for d in pods]
     summary = Summary(max_replicas=scaled_object["spec"]["maxReplicaCount"])
     out(f"the queue is empty for {scenario.idle:g} s; the scaler checks it every 2 s for KEDA's push stream")
@@ -175,25 +175,12 @@ def _apply(client: Any, example: Path) -> dict[str, Any]:
     for document in yaml.safe_load_all(example.read_text()):
         if document["kind"] == "Deployment":
             kubernetes.client.AppsV1Api(client).create_namespaced_deployment(NAMESPACE, document)
-        elif document["kind"] == "AppObservability":
-            group, version = document["apiVersion"].split("/")
+        elif document["kind"] == crds.APPS.kind:
             kubernetes.client.CustomObjectsApi(client).create_namespaced_custom_object(
-                group, version, NAMESPACE, "appobservabilities", document
+                crds.APPS.group, crds.APPS.version, NAMESPACE, crds.APPS.plural, document
             )
             app = document
     return app
-
-
-def _custom(client: Any, group: str, version: str, plural: str, name: str) -> dict[str, Any] | None:
-    try:
-        found = kubernetes.client.CustomObjectsApi(client).get_namespaced_custom_object(
-            group, version, NAMESPACE, plural, name
-        )
-    except kubernetes.client.ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
-    return dict(found)
 
 
 async def _wait_for(find: Callable[[], dict[str, Any] | None], within: float = 60.0) -> dict[str, Any]:
@@ -210,7 +197,7 @@ def _scale(client: Any, replicas: int) -> None:
 
 
 def _alarm_state(client: Any) -> str:
-    alarm = _custom(client, "kedawatch.io", "v1alpha1", "cloudwatchmetricalarms", NEAR_MAX)
+    alarm = objects.get(client, crds.METRIC_ALARMS, NAMESPACE, NEAR_MAX)
     return str((alarm or {}).get("status", {}).get("state", ""))
 
 

@@ -71,6 +71,11 @@ class AlarmStore:
     async def delete_dashboard(self, region: str, name: str) -> None:
         await self._write(region, dashboards.delete, name)
 
+    def close(self) -> None:
+        """End the paced worker threads: an operator restarted in the same process (tests) must not leak them."""
+        self._writes.shutdown()
+        self._reads.shutdown()
+
     def track(self, region: str, name: str) -> None:
         self._tracked.setdefault(region, set()).add(name)
 

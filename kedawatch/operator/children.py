@@ -14,9 +14,11 @@ from typing import Any
 
 import kubernetes
 
+from kedawatch.operator import objects
+from kedawatch.operator.resources import crds
+
 __all__ = ["Applied", "Children", "Unavailable"]
 
-NOT_FOUND = 404
 TRANSIENT = frozenset({409, 429, 500, 502, 503, 504})
 """A conflict (created or changed since we read it), throttling, or an API server failing or restarting."""
 
@@ -29,11 +31,12 @@ class Unavailable(Exception):
 class Applied:
     name: str
     conflict: bool = False
-    changed: bool = False
+    """An object of that name exists and is not ours: it was left alone."""
 
 
 class Children:
     def __init__(self, client: Any, owner_uid: str) -> None:
+        self._client = client
         self._api = kubernetes.client.CustomObjectsApi(client)
         self._owner_uid = owner_uid
 
@@ -43,47 +46,29 @@ class Children:
 
     async def apply(self, desired: Mapping[str, Any]) -> Applied:
         """Create `desired`, or merge-patch it into the object we own; leave anyone else's alone."""
-        name = desired["metadata"]["name"]
-        current = await self.get(desired["apiVersion"], _plural(desired), desired["metadata"]["namespace"], name)
+        kind = crds.by_kind(desired["apiVersion"], desired["kind"])
+        name, namespace = desired["metadata"]["name"], desired["metadata"]["namespace"]
+        current = await self._request(objects.get, self._client, kind, namespace, name)
         if current is None:
-            await self._call("create_namespaced_custom_object", desired, body=dict(desired))
-            return Applied(name, changed=True)
+            await self._request(self._api.create_namespaced_custom_object, *_path(kind, namespace), dict(desired))
+            return Applied(name)
         if not self.owns(current):
             return Applied(name, conflict=True)
         patch = _merge_patch(current, desired)
         if patch:
-            await self._call("patch_namespaced_custom_object", desired, name, body=patch)
-        return Applied(name, changed=bool(patch))
+            await self._request(self._api.patch_namespaced_custom_object, *_path(kind, namespace), name, patch)
+        return Applied(name)
 
-    async def get(self, api_version: str, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
-        group, version = api_version.split("/")
-        try:
-            found = await self._request(self._api.get_namespaced_custom_object, group, version, namespace, plural, name)
-        except kubernetes.client.ApiException as exc:
-            if exc.status == NOT_FOUND:
-                return None
-            raise
-        return dict(found)
-
-    async def owned(self, api_version: str, plural: str, namespace: str) -> list[dict[str, Any]]:
-        group, version = api_version.split("/")
-        listed = await self._request(self._api.list_namespaced_custom_object, group, version, namespace, plural)
+    async def owned(self, kind: crds.Reference, namespace: str) -> list[dict[str, Any]]:
+        listed = await self._request(self._api.list_namespaced_custom_object, *_path(kind, namespace))
         return [dict(item) for item in listed.get("items", []) if self.owns(item)]
 
-    async def delete(self, api_version: str, plural: str, namespace: str, name: str) -> None:
-        group, version = api_version.split("/")
+    async def delete(self, kind: crds.Reference, namespace: str, name: str) -> None:
         try:
-            await self._request(self._api.delete_namespaced_custom_object, group, version, namespace, plural, name)
+            await self._request(self._api.delete_namespaced_custom_object, *_path(kind, namespace), name)
         except kubernetes.client.ApiException as exc:
-            if exc.status != NOT_FOUND:
+            if exc.status != objects.NOT_FOUND:
                 raise
-
-    async def _call(self, method: str, desired: Mapping[str, Any], *args: Any, body: Any) -> None:
-        group, version = desired["apiVersion"].split("/")
-        call = getattr(self._api, method)
-        namespace = desired["metadata"]["namespace"]
-        arguments = (group, version, namespace, _plural(desired), *args, body)
-        await self._request(call, *arguments)
 
     async def _request(self, call: Callable[..., Any], *args: Any) -> Any:
         """Make one call off the event loop; transient refusals become `Unavailable`."""
@@ -95,8 +80,8 @@ class Children:
             raise
 
 
-def _plural(obj: Mapping[str, Any]) -> str:
-    return {"ScaledObject": "scaledobjects", "CloudWatchMetricAlarm": "cloudwatchmetricalarms"}[obj["kind"]]
+def _path(kind: crds.Reference, namespace: str) -> tuple[str, str, str, str]:
+    return kind.group, kind.version, namespace, kind.plural
 
 
 def _merge_patch(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import kopf
 
-from kedawatch.operator import children, conditions
+from kedawatch.operator import children, kernel, status
 from kedawatch.operator.reconcilers import alarms, apps
 from kedawatch.operator.resources import crds
 
@@ -20,17 +20,17 @@ __all__ = ["build_registry"]
 BACKOFF_CAP = 120.0
 
 
-def build_registry(ctx: alarms.Context, login: Callable[..., Any] = kopf.login_via_client) -> kopf.OperatorRegistry:
+def build_registry(ctx: kernel.Context, login: Callable[..., Any] = kopf.login_via_client) -> kopf.OperatorRegistry:
     """`login` reaches the API server: by default the official client's in-cluster or kubeconfig set-up."""
     registry = kopf.OperatorRegistry()
     kopf.on.login(registry=registry, id="login")(login)
     for definition in crds.ALARM_DEFINITIONS:
         _register_alarm_kind(registry, definition, ctx)
-    _register_apps(registry, crds.APP_DEFINITION, ctx)
+    _register_apps(registry, crds.APPS, ctx)
     return registry
 
 
-def _register_apps(registry: kopf.OperatorRegistry, definition: crds.Definition, ctx: alarms.Context) -> None:
+def _register_apps(registry: kopf.OperatorRegistry, definition: crds.Definition, ctx: kernel.Context) -> None:
     resource = (definition.group, definition.version, definition.plural)
 
     @kopf.on.resume(*resource, id="app/resume", registry=registry)
@@ -45,12 +45,12 @@ def _register_apps(registry: kopf.OperatorRegistry, definition: crds.Definition,
         with _retrying(retry):
             await apps.delete_app(body, ctx)
 
-    @kopf.timer(*resource, id="app/mirror", interval=ctx.settings.state_interval, registry=registry)
-    async def mirror_app(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
-        patch.status.update(await apps.mirror_app(body, ctx))
+    @kopf.timer(*resource, id="app/refresh", interval=ctx.settings.state_interval, registry=registry)
+    async def refresh_app(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
+        patch.status.update(await apps.refresh_app(body, ctx))
 
 
-def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Definition, ctx: alarms.Context) -> None:
+def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Definition, ctx: kernel.Context) -> None:
     resource = (definition.group, definition.version, definition.plural)
     prefix = definition.name
 
@@ -59,8 +59,8 @@ def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Defin
     @kopf.on.update(*resource, id=f"{prefix}/update", registry=registry)
     async def reconcile_alarm(retry: int, body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
         with _retrying(retry, body, patch):
-            status = await alarms.reconcile_alarm(_alarm_object(definition, {"body": body, **kwargs}), ctx)
-            _update_status(body, patch, "Synced", status)
+            synced = await alarms.reconcile_alarm(_alarm_object(definition, {"body": body, **kwargs}), ctx)
+            _update_status(body, patch, "Synced", synced)
 
     @kopf.on.delete(*resource, id=f"{prefix}/delete", registry=registry)
     async def delete_alarm(retry: int, **kwargs: Any) -> None:
@@ -69,12 +69,12 @@ def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Defin
 
     @kopf.timer(*resource, id=f"{prefix}/state", interval=ctx.settings.state_interval, registry=registry)
     async def mirror_alarm_state(body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
-        status, changed = await alarms.observe_alarm(_alarm_object(definition, {"body": body, **kwargs}), ctx)
-        patch.status.update(status)
+        seen, changed = await alarms.observe_alarm(_alarm_object(definition, {"body": body, **kwargs}), ctx)
+        patch.status.update(seen)
         if changed == "ALARM":
-            kopf.warn(body, reason="AlarmState", message=f"alarm {status.get('alarmArn')} is in ALARM")
+            kopf.warn(body, reason="AlarmState", message=f"alarm {seen.get('alarmArn')} is in ALARM")
         elif changed:
-            kopf.info(body, reason="AlarmState", message=f"alarm {status.get('alarmArn')} is {changed}")
+            kopf.info(body, reason="AlarmState", message=f"alarm {seen.get('alarmArn')} is {changed}")
 
     @kopf.timer(
         *resource,
@@ -84,8 +84,8 @@ def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Defin
         registry=registry,
     )
     async def repair_alarm_drift(body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
-        status = await alarms.reconcile_alarm(_alarm_object(definition, {"body": body, **kwargs}), ctx, cached=True)
-        _update_status(body, patch, "Synced", status)
+        repaired = await alarms.repair_drift(_alarm_object(definition, {"body": body, **kwargs}), ctx)
+        _update_status(body, patch, "Synced", repaired)
 
 
 def _alarm_object(definition: crds.Definition, kwargs: dict[str, Any]) -> alarms.AlarmObject:
@@ -103,10 +103,10 @@ def _alarm_object(definition: crds.Definition, kwargs: dict[str, Any]) -> alarms
     )
 
 
-def _update_status(body: kopf.Body, patch: kopf.Patch, kind: str, status: dict[str, Any]) -> None:
+def _update_status(body: kopf.Body, patch: kopf.Patch, kind: str, new: dict[str, Any]) -> None:
     """Patch the status; a condition that newly turned False is also told once as a Warning Event."""
-    patch.status.update(status)
-    failing = conditions.newly_failing(kind, body.get("status", {}).get("conditions", []), status.get("conditions", []))
+    patch.status.update(new)
+    failing = status.newly_failing(kind, body.get("status", {}).get("conditions", []), new.get("conditions", []))
     if failing is not None:
         kopf.warn(body, reason=failing["reason"], message=failing["message"])
 
@@ -124,7 +124,7 @@ class _retrying:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        if isinstance(exc, alarms.Retry) and exc.status and self._body is not None and self._patch is not None:
+        if isinstance(exc, kernel.Retry) and exc.status and self._body is not None and self._patch is not None:
             _update_status(self._body, self._patch, "Synced", exc.status)
-        if isinstance(exc, alarms.Retry | children.Unavailable):
+        if isinstance(exc, kernel.Retry | children.Unavailable):
             raise kopf.TemporaryError(str(exc), delay=self._delay) from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import random
 import threading
 from collections.abc import Callable, Iterator
@@ -17,8 +18,7 @@ import kubernetes
 from kedawatch import settings, tenancy
 from kedawatch.aws import accounts, clients, errors
 from kedawatch.aws.identities import AwsIdentity
-from kedawatch.operator import alarm_store, main, pacing
-from kedawatch.operator.reconcilers import alarms
+from kedawatch.operator import alarm_store, kernel, main, pacing
 
 __all__ = ["in_thread", "kopf_settings", "make_context", "run"]
 
@@ -29,8 +29,9 @@ Our timers' runs are AWS reads of a second or two; the finalizer should not wait
 Flag = asyncio.Event | threading.Event
 
 
-def make_context(operator_settings: settings.OperatorSettings, kube: kubernetes.client.ApiClient) -> alarms.Context:
-    """Everything the handlers share. Blocking (it may ask STS for the account): call it in a thread."""
+def make_context(operator_settings: settings.OperatorSettings, kube: kubernetes.client.ApiClient) -> kernel.Context:
+    """Everything the handlers share, with the operator's region resolved. Blocking (it may ask STS for the
+    account): call it in a thread. `AlarmStore.close()` ends its worker threads."""
     aws = clients.AwsClients(operator_settings.aws)
     region = operator_settings.region or aws.default_region
     if not region:
@@ -43,7 +44,7 @@ def make_context(operator_settings: settings.OperatorSettings, kube: kubernetes.
     writes = pacing.PacedExecutor(operator_settings.write_rate, "aws-write")
     reads = pacing.PacedExecutor(operator_settings.read_rate, "aws-read")
     store = alarm_store.AlarmStore(aws, writes, reads, operator_settings.cluster_name)
-    return alarms.Context(operator_settings, store, region, policy, kube)
+    return kernel.Context(dataclasses.replace(operator_settings, region=region), store, policy, kube)
 
 
 def kopf_settings(operator_settings: settings.OperatorSettings) -> kopf.OperatorSettings:
@@ -85,18 +86,21 @@ async def run(
     """Run until stopped. `login` and `kubeconfig` point kopf and the client elsewhere (tests, the demo)."""
     ctx = await asyncio.to_thread(make_context, operator_settings, kube_client(kubeconfig))
     registry = main.build_registry(ctx, login or kopf.login_via_client)
-    await kopf.operator(
-        registry=registry,
-        settings=kopf_settings(operator_settings),
-        standalone=operator_settings.peering is None,
-        peering_name=operator_settings.peering,
-        priority=operator_settings.priority if operator_settings.priority is not None else random.randint(1, 2**31),
-        clusterwide=not operator_settings.namespaces,
-        namespaces=operator_settings.namespaces,
-        liveness_endpoint=operator_settings.liveness,
-        stop_flag=stop_flag,
-        ready_flag=ready_flag,
-    )
+    try:
+        await kopf.operator(
+            registry=registry,
+            settings=kopf_settings(operator_settings),
+            standalone=operator_settings.peering is None,
+            peering_name=operator_settings.peering,
+            priority=operator_settings.priority if operator_settings.priority is not None else random.randint(1, 2**31),
+            clusterwide=not operator_settings.namespaces,
+            namespaces=operator_settings.namespaces,
+            liveness_endpoint=operator_settings.liveness,
+            stop_flag=stop_flag,
+            ready_flag=ready_flag,
+        )
+    finally:
+        ctx.store.close()
 
 
 @contextlib.contextmanager

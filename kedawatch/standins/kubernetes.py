@@ -35,7 +35,7 @@ import kopf
 import yaml
 from kmock._internal import rendering  # kmock does not export Response, the only way to answer 201
 
-__all__ = ["SCALED_OBJECT_CRD", "ApiServer", "Fault", "KubernetesApi", "connection_info", "write_kubeconfig"]
+__all__ = ["ApiServer", "Fault", "KubernetesApi", "connection_info", "write_kubeconfig"]
 
 Body = dict[str, Any]
 
@@ -601,18 +601,3 @@ def _error(
 
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-SCALED_OBJECT_CRD: Body = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "scaledobjects.keda.sh"},
-    "spec": {
-        "group": "keda.sh",
-        "scope": "Namespaced",
-        "names": {"kind": "ScaledObject", "plural": "scaledobjects", "singular": "scaledobject", "shortNames": ["so"]},
-        "versions": [{"name": "v1alpha1", "served": True, "storage": True, "subresources": {"status": {}},
-                      "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}],
-    },
-}  # fmt: skip
-"""KEDA's ScaledObject by name only, for an API without KEDA: the stand-in enforces no schema anyway."""

@@ -86,9 +86,8 @@ def eventually(check: Callable[[], Any], within: float = 20.0) -> Any:
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     api = standin.KubernetesApi()
-    for definition in crds.DEFINITIONS:
-        api.declare_crd(crds.manifest(definition))
-    api.declare_crd(standin.SCALED_OBJECT_CRD)
+    for crd in crds.installed():
+        api.declare_crd(crd)
     server = standin.ApiServer(api, kubeconfig=tmp_path / "kubeconfig").start()
     try:
         yield Cluster(server, run.kube_client(server.kubeconfig))

@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 
 from kedawatch import settings, tenancy
 from kedawatch.aws import clients, identities
-from kedawatch.operator import alarm_store, pacing
+from kedawatch.operator import alarm_store, kernel, pacing
 from kedawatch.operator.reconcilers import alarms
 from kedawatch.operator.resources import crds
 from kedawatch.standins import aws
@@ -30,7 +30,7 @@ SPEC: dict[str, Any] = {
 
 @dataclasses.dataclass
 class Harness:
-    ctx: alarms.Context
+    ctx: kernel.Context
     calls: collections.Counter[str]
     cloudwatch: Any
 
@@ -60,13 +60,13 @@ ACCOUNT = "123456789012"
 @pytest.fixture
 def harness(moto: aws.MotoServer) -> Harness:
     calls: collections.Counter[str] = collections.Counter()
-    operator_settings = settings.OperatorSettings(cluster_name="prod", write_rate=100.0)
+    operator_settings = settings.OperatorSettings(cluster_name="prod", region=REGION, write_rate=100.0)
     aws_clients = clients.AwsClients(operator_settings.aws, lambda op, _: calls.update([op]))
     store = alarm_store.AlarmStore(
         aws_clients, pacing.PacedExecutor(100.0, "w"), pacing.PacedExecutor(100.0, "r"), "prod"
     )
     return Harness(
-        alarms.Context(operator_settings, store, REGION, tenancy.load(None, ACCOUNT)),
+        kernel.Context(operator_settings, store, tenancy.load(None, ACCOUNT)),
         calls,
         boto3.client("cloudwatch", region_name=REGION),
     )
@@ -174,7 +174,7 @@ async def test_drift_is_repaired_from_one_batched_sweep(harness: Harness) -> Non
     harness.cloudwatch.untag_resource(ResourceARN=harness.alarm("prod/default/app2")["AlarmArn"], TagKeys=["team"])  # type: ignore[index]
     harness.calls.clear()
     for i, status in enumerate(statuses):
-        await alarms.reconcile_alarm(harness.obj(SPEC, status, name=f"app{i}", uid=f"u{i}"), harness.ctx, cached=True)
+        await alarms.repair_drift(harness.obj(SPEC, status, name=f"app{i}", uid=f"u{i}"), harness.ctx)
     assert harness.alarm("prod/default/app1")["Threshold"] == 8.0  # type: ignore[index]
     assert harness.tags("prod/default/app2")["team"] == "otlp"
     assert (harness.calls["DescribeAlarms"], harness.calls["GetResources"]) == (1, 1)
@@ -235,7 +235,7 @@ async def test_throttling_asks_for_a_retry_via_stubber(harness: Harness) -> None
     with stubbed(harness) as stub:
         for _ in range(settings.AwsSettings().max_attempts):
             stub.add_client_error("describe_alarms", "Throttling", "Rate exceeded", 400)
-        with pytest.raises(alarms.Retry, match="Throttling"):
+        with pytest.raises(kernel.Retry, match="Throttling"):
             await alarms.reconcile_alarm(harness.obj(SPEC), harness.ctx)
 
 
@@ -246,7 +246,7 @@ async def test_a_composite_waits_for_its_alarms_then_is_created_via_stubber(harn
     with stubbed(harness) as stub:
         stub.add_response("describe_alarms", {"CompositeAlarms": [], "MetricAlarms": []})
         stub.add_client_error("put_composite_alarm", "ValidationError", missing, 400)
-        with pytest.raises(alarms.Retry) as retry:
+        with pytest.raises(kernel.Retry) as retry:
             await alarms.reconcile_alarm(obj, harness.ctx)
         assert retry.value.status is not None
         assert retry.value.status["conditions"][0]["reason"] == "AlarmsMissing"
@@ -264,9 +264,9 @@ async def test_drift_repair_leaves_a_refused_spec_until_it_changes(harness: Harn
         stub.add_client_error("put_metric_alarm", "ValidationError", "Invalid SNS ARN", 400)
         status = await alarms.reconcile_alarm(harness.obj(SPEC), harness.ctx)
     harness.calls.clear()
-    assert await alarms.reconcile_alarm(harness.obj(SPEC, status), harness.ctx, cached=True) == {}
+    assert await alarms.repair_drift(harness.obj(SPEC, status), harness.ctx) == {}
     assert sum(harness.calls.values()) == 0
-    changed = await alarms.reconcile_alarm(harness.obj(SPEC, status, generation=2), harness.ctx, cached=True)
+    changed = await alarms.repair_drift(harness.obj(SPEC, status, generation=2), harness.ctx)
     assert changed["conditions"][0]["reason"] == "Synced"
 
 

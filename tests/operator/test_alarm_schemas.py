@@ -265,7 +265,7 @@ def test_crds_are_structural_with_status_and_printer_columns() -> None:
         columns = [c["name"] for c in version["additionalPrinterColumns"]]
         expected = (
             ["Target", "Min", "Max", "Ready", "Alarming", "Age"]
-            if definition is crds.APP_DEFINITION
+            if definition is crds.APPS
             else ["State", "Alarm", "Synced", "Age"]
         )
         assert columns == expected

@@ -4,6 +4,7 @@ parser, the presets, `kedawatch render`, and the schema's rules."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import subprocess
 import sys
@@ -16,7 +17,9 @@ import pytest
 import yaml
 from celpy import adapter
 
-from kedawatch.operator import rendering
+from kedawatch import settings
+from kedawatch.operator.rendering import app as rendering
+from kedawatch.operator.rendering import dashboard, scaled_object
 from kedawatch.operator.resources import crds, fields
 from kedawatch.operator.resources.app_observability import APP_OBSERVABILITY
 from kedawatch.scaler import triggers
@@ -24,7 +27,9 @@ from kedawatch.scaler import triggers
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 EXAMPLE = ROOT / "examples" / "otlp-consumer.yaml"
-SETTINGS = rendering.RenderSettings("kedawatch-scaler.kedawatch.svc.cluster.local:9090", "prod", "us-east-1")
+SETTINGS = settings.OperatorSettings(
+    cluster_name="prod", region="us-east-1", scaler_address="kedawatch-scaler.kedawatch.svc.cluster.local:9090"
+)
 
 
 def example_app() -> dict[str, Any]:
@@ -80,7 +85,7 @@ def test_every_trigger_field_reaches_the_scaler_as_its_own_parser_reads_it(trigg
     jsonschema.Draft7Validator(fields.plain_schema(keda_schema())).validate(
         rendering.render(app, SETTINGS).scaled_object
     )
-    metadata = rendering.trigger_metadata(trigger)
+    metadata = scaled_object.trigger_metadata(trigger)
     parsed = triggers.parse(metadata, "us-east-1")
     source = trigger.get("sqs") or trigger["cloudwatch"]
     assert parsed.identity.role_arn == source["roleArn"]
@@ -124,11 +129,11 @@ def test_scaler_unavailable_alarms_only_on_missing_data() -> None:
 
 
 def test_the_dashboard_has_a_widget_per_trigger_and_running_pods() -> None:
-    dashboard = rendering.render(example_app(), SETTINGS).dashboard
-    assert dashboard is not None and dashboard["name"] == "prod-default-otlp-consumer"
-    titles = [w["properties"].get("title") for w in dashboard["body"]["widgets"] if w["type"] == "metric"]
+    board = rendering.render(example_app(), SETTINGS).dashboard
+    assert board is not None and board["name"] == "prod-default-otlp-consumer"
+    titles = [w["properties"].get("title") for w in board["body"]["widgets"] if w["type"] == "metric"]
     assert titles == ["Queue depth: otlp-queue", "Running pods"]
-    with_alarms = rendering.with_alarm_widget(dashboard["body"], ["arn:aws:cloudwatch:us-east-1:1:alarm:a"])
+    with_alarms = dashboard.with_alarm_widget(board["body"], ["arn:aws:cloudwatch:us-east-1:1:alarm:a"])
     assert with_alarms["widgets"][-1]["properties"]["alarms"] == ["arn:aws:cloudwatch:us-east-1:1:alarm:a"]
 
 
@@ -246,13 +251,13 @@ def test_render_refuses_bad_input_naming_object_and_field(tmp_path: Path) -> Non
 
 
 def test_app_crd_is_in_the_chart() -> None:
-    path = ROOT / "helm" / "kedawatch" / "crds" / f"{crds.APP_DEFINITION.name}.yaml"
-    assert path.read_text() == crds.render(crds.APP_DEFINITION)
+    path = ROOT / "helm" / "kedawatch" / "crds" / f"{crds.APPS.name}.yaml"
+    assert path.read_text() == crds.render(crds.APPS)
 
 
 def test_with_tls_triggers_ask_for_it_and_reference_kedas_client_certificate() -> None:
-    tls = rendering.RenderSettings(
-        SETTINGS.scaler_address, "prod", "us-east-1", True, "ClusterTriggerAuthentication/kedawatch-tls"
+    tls = dataclasses.replace(
+        SETTINGS, scaler_tls=True, scaler_authentication="ClusterTriggerAuthentication/kedawatch-tls"
     )
     scaled = rendering.render(example_app(), tls).scaled_object
     jsonschema.Draft7Validator(fields.plain_schema(keda_schema())).validate(scaled)

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from kedawatch.operator import rendering
+from kedawatch import settings
+from kedawatch.operator.rendering import app as rendering
 from kedawatch.operator.resources import fields
 from kedawatch.operator.resources.composite_alarm import COMPOSITE_ALARM
 from kedawatch.operator.resources.metric_alarm import METRIC_ALARM
@@ -192,7 +193,7 @@ APP_EDGES = [
 @pytest.mark.parametrize(("change", "refusal"), APP_EDGES)
 def test_app_observability_edges(change: dict[str, Any], refusal: str | None) -> None:
     app = {**example_app(), "spec": app_spec(**change)}
-    _, problems = rendering.render_checked(app, rendering.RenderSettings("kedawatch-scaler:9090", "prod", "us-east-1"))
+    _, problems = rendering.render_checked(app, settings.OperatorSettings(cluster_name="prod", region="us-east-1"))
     assert_problems(problems, refusal)
 
 

@@ -9,22 +9,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from kedawatch import settings, tenancy
+from kedawatch import tenancy
 from kedawatch.aws import errors
-from kedawatch.operator import alarm_store, conditions, ownership
+from kedawatch.operator import kernel, ownership, status
 from kedawatch.operator.resources import crds, fields, legacy
 from kedawatch.operator.resources.composite_alarm import COMPOSITE_ALARM
 
-__all__ = [
-    "AlarmObject",
-    "Context",
-    "Retry",
-    "check_policy",
-    "delete_alarm",
-    "observe_alarm",
-    "reconcile_alarm",
-    "retry_if_transient",
-]
+__all__ = ["AlarmObject", "delete_alarm", "observe_alarm", "reconcile_alarm", "repair_drift"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,24 +34,6 @@ _MISSING_ALARMS = "in the alarm rule do not exist"
 alarm as alarms [...] in the alarm rule do not exist"): they may be on their way, so it is retried."""
 _REFUSALS = ("AwsRejected", "AlarmsMissing")
 """Synced reasons for a spec AWS refused: the drift repair leaves these alone."""
-
-
-class Retry(Exception):
-    """AWS failed in a way that may pass: try again later; meanwhile show `status`, if any."""
-
-    def __init__(self, message: str, status: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@dataclasses.dataclass(frozen=True)
-class Context:
-    settings: settings.OperatorSettings
-    store: alarm_store.AlarmStore
-    default_region: str
-    policy: tenancy.TenantPolicy
-    kube: Any = None
-    """The official Kubernetes client (`kubernetes.client.ApiClient`), for reconcilers that write objects."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,20 +66,29 @@ class _Desired:
     retain: bool
 
 
-async def reconcile_alarm(obj: AlarmObject, ctx: Context, *, cached: bool = False) -> dict[str, Any]:
-    """Make the alarm match `obj` and return the status patch.
+async def reconcile_alarm(obj: AlarmObject, ctx: kernel.Context) -> dict[str, Any]:
+    """Make the alarm match `obj` and return the status patch."""
+    return await _reconcile(obj, ctx, cached=False)
 
-    `cached` is the drift repair: it reads from the region's latest sweep, and leaves objects that were
-    never synced to their create handler (they may be waiting for the write pace), objects whose spec AWS
-    refused (they wait for a new spec) and composites waiting for their alarms (their handler retries).
+
+async def repair_drift(obj: AlarmObject, ctx: kernel.Context) -> dict[str, Any]:
+    """Make the alarm match `obj` again if it drifted, reading it from the region's latest sweep.
+
+    Leaves objects that were never synced to their create handler (they may be waiting for the write pace),
+    objects whose spec AWS refused (they wait for a new spec) and composites waiting for their alarms (their
+    handler retries).
     """
-    if cached and (not obj.status.get("alarmName") or _refused(obj)):
+    if not obj.status.get("alarmName") or _refused(obj):
         return {}
+    return await _reconcile(obj, ctx, cached=True)
+
+
+async def _reconcile(obj: AlarmObject, ctx: kernel.Context, cached: bool) -> dict[str, Any]:
     desired, problems = _desired(obj, ctx)
     if desired is None:
         return _status(obj, False, "InvalidSpec", "; ".join(problems))
     try:
-        check_policy(ctx, obj.namespace, desired.region, desired.params)
+        kernel.check_policy(ctx, obj.namespace, desired.region, desired.params)
     except tenancy.Denied as exc:
         return _status(obj, False, "Denied", str(exc))
     try:
@@ -116,7 +98,7 @@ async def reconcile_alarm(obj: AlarmObject, ctx: Context, *, cached: bool = Fals
         return _failed(obj, exc, desired, cached)
 
 
-async def observe_alarm(obj: AlarmObject, ctx: Context) -> tuple[dict[str, Any], str | None]:
+async def observe_alarm(obj: AlarmObject, ctx: kernel.Context) -> tuple[dict[str, Any], str | None]:
     """The alarm's state for the status, from the region's sweep; and the new state if it changed."""
     name, region = obj.status.get("alarmName"), obj.status.get("region")
     if not name or not region:
@@ -124,7 +106,7 @@ async def observe_alarm(obj: AlarmObject, ctx: Context) -> tuple[dict[str, Any],
     try:
         sighting = await ctx.store.sighting(region, name, ctx.settings.state_interval * 0.9)
     except errors.AwsError as exc:
-        retry_if_transient(exc)
+        kernel.retry_if_transient(exc)
         return {}, None
     if sighting.description is None:
         return {"state": "", "stateReason": "the alarm does not exist in CloudWatch"}, None
@@ -133,7 +115,7 @@ async def observe_alarm(obj: AlarmObject, ctx: Context) -> tuple[dict[str, Any],
     return patch, changed
 
 
-async def delete_alarm(obj: AlarmObject, ctx: Context) -> None:
+async def delete_alarm(obj: AlarmObject, ctx: kernel.Context) -> None:
     """Delete the alarm unless `deletionPolicy: Retain`; an alarm already gone, or not ours, is left be.
 
     Without a name in the status (its write was lost, or the object never synced), the spec's name is the one:
@@ -148,12 +130,12 @@ async def delete_alarm(obj: AlarmObject, ctx: Context) -> None:
     try:
         await _delete_if_ours(obj, ctx, name, region)
     except errors.AwsError as exc:
-        retry_if_transient(exc)
-        raise Retry(f"cannot delete alarm {name}: {exc}") from exc
+        kernel.retry_if_transient(exc)
+        raise kernel.Retry(f"cannot delete alarm {name}: {exc}") from exc
     ctx.store.untrack(region, name)
 
 
-def _desired(obj: AlarmObject, ctx: Context) -> tuple[_Desired | None, list[str]]:
+def _desired(obj: AlarmObject, ctx: kernel.Context) -> tuple[_Desired | None, list[str]]:
     kind = obj.definition.spec
     spec: Mapping[str, Any] = obj.spec
     problems: list[str] = []
@@ -165,11 +147,11 @@ def _desired(obj: AlarmObject, ctx: Context) -> tuple[_Desired | None, list[str]
     name = spec.get("alarmName") or ownership.default_alarm_name(ctx.settings.cluster_name, obj.namespace, obj.name)
     params = {"AlarmName": name, **kind.aws_params(spec)}
     tags = {**spec.get("tags", {}), **obj.owner(ctx.settings.cluster_name).tags()}
-    region = spec.get("region") or ctx.default_region
+    region = spec.get("region") or ctx.region
     return _Desired(name, region, params, tags, spec.get("deletionPolicy") == "Retain"), []
 
 
-async def _follow_rename(obj: AlarmObject, ctx: Context, desired: _Desired) -> None:
+async def _follow_rename(obj: AlarmObject, ctx: kernel.Context, desired: _Desired) -> None:
     """A new alarmName or region leaves the old alarm behind: delete it (if ours, unless retained)."""
     old_name, old_region = obj.status.get("alarmName"), obj.status.get("region")
     if old_name and old_region and (old_name, old_region) != (desired.name, desired.region) and not desired.retain:
@@ -177,7 +159,7 @@ async def _follow_rename(obj: AlarmObject, ctx: Context, desired: _Desired) -> N
         ctx.store.untrack(old_region, old_name)
 
 
-async def _converge(obj: AlarmObject, ctx: Context, desired: _Desired, cached: bool) -> dict[str, Any]:
+async def _converge(obj: AlarmObject, ctx: kernel.Context, desired: _Desired, cached: bool) -> dict[str, Any]:
     store, region = ctx.store, desired.region
     store.track(region, desired.name)
     current, tags = None, None
@@ -208,7 +190,7 @@ async def _converge(obj: AlarmObject, ctx: Context, desired: _Desired, cached: b
     return {**_status(obj, True, "Synced", "the alarm matches the spec", desired), **_state_of(current)}
 
 
-async def _delete_if_ours(obj: AlarmObject, ctx: Context, name: str, region: str) -> None:
+async def _delete_if_ours(obj: AlarmObject, ctx: kernel.Context, name: str, region: str) -> None:
     current = await ctx.store.describe(region, name)
     if current is None:
         return
@@ -217,14 +199,6 @@ async def _delete_if_ours(obj: AlarmObject, ctx: Context, name: str, region: str
         await ctx.store.delete(region, name)
     else:
         logger.warning("alarm %s in %s is not %s/%s's: left in place", name, region, obj.namespace, obj.name)
-
-
-def check_policy(ctx: Context, namespace: str, region: str, params: Mapping[str, Any]) -> None:
-    """Raise `tenancy.Denied` unless `namespace` may have an alarm in `region` calling the actions of its
-    PutMetricAlarm/PutCompositeAlarm `params`."""
-    ctx.policy.check_identity(namespace, region, None, None)
-    actions = ("AlarmActions", "OKActions", "InsufficientDataActions")
-    ctx.policy.check_actions(namespace, [arn for key in actions for arn in params.get(key, ())])
 
 
 def _comparable(alarm: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
@@ -251,15 +225,10 @@ def _state_of(description: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _status(obj: AlarmObject, ok: bool, reason: str, message: str, desired: _Desired | None = None) -> dict[str, Any]:
-    status: dict[str, Any] = {
-        "observedGeneration": obj.generation,
-        "conditions": conditions.condition(
-            "Synced", ok, reason, message, obj.generation, obj.status.get("conditions", [])
-        ),
-    }
+    patch = status.status("Synced", ok, reason, message, obj.generation, obj.status)
     if desired is not None:
-        status.update(alarmName=desired.name, region=desired.region)
-    return status
+        patch.update(alarmName=desired.name, region=desired.region)
+    return patch
 
 
 def _failed(obj: AlarmObject, exc: errors.AwsError, desired: _Desired, cached: bool) -> dict[str, Any]:
@@ -267,11 +236,11 @@ def _failed(obj: AlarmObject, exc: errors.AwsError, desired: _Desired, cached: b
     alarm may well be as declared); the rest wait in a condition until the spec changes."""
     if exc.failure in errors.TRANSIENT and not cached:
         message = f"AWS {exc.failure.value}: {exc.code}; retrying with backoff"
-        raise Retry(message, _status(obj, False, "AwsUnavailable", message, desired)) from exc
-    retry_if_transient(exc)
+        raise kernel.Retry(message, _status(obj, False, "AwsUnavailable", message, desired)) from exc
+    kernel.retry_if_transient(exc)
     if obj.composite and exc.failure is errors.Failure.INVALID and _MISSING_ALARMS in exc.message:
         message = f"AWS {exc.failure.value}: {exc}; retrying until they exist"
-        raise Retry(message, _status(obj, False, "AlarmsMissing", message, desired)) from exc
+        raise kernel.Retry(message, _status(obj, False, "AlarmsMissing", message, desired)) from exc
     reason = "AccessDenied" if exc.failure is errors.Failure.DENIED else "AwsRejected"
     return _status(obj, False, reason, f"AWS {exc.failure.value}: {exc}", desired)
 
@@ -282,11 +251,6 @@ def _refused(obj: AlarmObject) -> bool:
         c.get("type") == "Synced" and c.get("reason") in _REFUSALS and c.get("observedGeneration") == obj.generation
         for c in obj.status.get("conditions", [])
     )
-
-
-def retry_if_transient(exc: errors.AwsError) -> None:
-    if exc.failure in errors.TRANSIENT:
-        raise Retry(f"AWS {exc.failure.value}: {exc}") from exc
 
 
 def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:

@@ -13,67 +13,60 @@ from typing import Any
 
 from kedawatch import tenancy
 from kedawatch.aws import errors
-from kedawatch.operator import children, conditions, rendering
-from kedawatch.operator.reconcilers import alarms
+from kedawatch.operator import children, kernel, status
+from kedawatch.operator.rendering import app as rendering
+from kedawatch.operator.rendering import dashboard
+from kedawatch.operator.resources import crds
 from kedawatch.operator.resources.metric_alarm import METRIC_ALARM
 
-__all__ = ["delete_app", "mirror_app", "reconcile_app", "render_settings"]
-
-ALARM_PLURAL = "cloudwatchmetricalarms"
+__all__ = ["delete_app", "reconcile_app", "refresh_app"]
 
 
-def render_settings(ctx: alarms.Context) -> rendering.RenderSettings:
-    operator = ctx.settings
-    return rendering.RenderSettings(
-        operator.scaler_address, operator.cluster_name, ctx.default_region, operator.scaler_tls,
-        operator.scaler_authentication,
-    )  # fmt: skip
-
-
-async def reconcile_app(app: Mapping[str, Any], ctx: alarms.Context) -> dict[str, Any]:
+async def reconcile_app(app: Mapping[str, Any], ctx: kernel.Context) -> dict[str, Any]:
     """Create or update the children and the dashboard; return the status patch."""
-    rendered, refusal = _allowed(app, ctx)
+    rendered, refusal = _permitted_rendering(app, ctx)
     if rendered is None:
         return refusal
     owned = children.Children(ctx.kube, app["metadata"].get("uid", ""))
     conflicts = [applied.name for applied in [await owned.apply(obj) for obj in rendered.objects()] if applied.conflict]
     kept = await _prune_alarms(owned, app, {alarm["metadata"]["name"] for alarm in rendered.alarms})
     try:
-        dashboard = await _sync_dashboard(app, rendered, ctx, _alarm_arns(kept))
+        board = await _sync_dashboard(app, rendered, ctx, _alarm_arns(kept))
     except errors.AwsError as exc:
-        alarms.retry_if_transient(exc)
+        kernel.retry_if_transient(exc)
         return _status(app, False, "DashboardFailed", f"AWS {exc.failure.value}: {exc}")
-    status = {**_status(app, True, "Ready", "the ScaledObject, alarms and dashboard match the spec"), **dashboard}
+    patch = {**_status(app, True, "Ready", "the ScaledObject, alarms and dashboard match the spec"), **board}
     if conflicts:
         message = f"not overwriting objects owned by someone else: {', '.join(conflicts)}"
-        status = {**status, **_status(app, False, "Conflict", message)}
-    return {**status, "scaledObject": rendered.scaled_object["metadata"]["name"], **_mirror(kept, app, rendered)}
+        patch = {**patch, **_status(app, False, "Conflict", message)}
+    return {**patch, "scaledObject": rendered.scaled_object["metadata"]["name"], **_mirror(kept, app, rendered)}
 
 
-async def mirror_app(app: Mapping[str, Any], ctx: alarms.Context) -> dict[str, Any]:
-    """Copy each child alarm's state into the app's status; refresh the dashboard once alarm ARNs are known."""
-    rendered, _ = _allowed(app, ctx)
+async def refresh_app(app: Mapping[str, Any], ctx: kernel.Context) -> dict[str, Any]:
+    """Copy each child alarm's state into the app's status, and write the dashboard again once the alarms'
+    ARNs are known (its alarm widget needs them)."""
+    rendered, _ = _permitted_rendering(app, ctx)
     if rendered is None:
         return {}
     listed = await _child_alarms(children.Children(ctx.kube, app["metadata"].get("uid", "")), app)
-    dashboard = await _sync_dashboard(app, rendered, ctx, _alarm_arns(listed))
-    return {**dashboard, **_mirror(listed, app, rendered)}
+    board = await _sync_dashboard(app, rendered, ctx, _alarm_arns(listed))
+    return {**board, **_mirror(listed, app, rendered)}
 
 
-async def delete_app(app: Mapping[str, Any], ctx: alarms.Context) -> None:
+async def delete_app(app: Mapping[str, Any], ctx: kernel.Context) -> None:
     """The children go with Kubernetes' garbage collector; the dashboard is ours to delete."""
     name = app.get("status", {}).get("dashboard")
     if name:
         try:
-            await ctx.store.delete_dashboard(ctx.default_region, name)
+            await ctx.store.delete_dashboard(ctx.region, name)
         except errors.AwsError as exc:
-            alarms.retry_if_transient(exc)
-            raise alarms.Retry(f"cannot delete dashboard {name}: {exc}") from exc
+            kernel.retry_if_transient(exc)
+            raise kernel.Retry(f"cannot delete dashboard {name}: {exc}") from exc
 
 
 async def _child_alarms(owned: children.Children, app: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The alarm objects this app owns: listed once per reconcile, then read from memory."""
-    return await owned.owned(rendering.GROUP_VERSION, ALARM_PLURAL, app["metadata"].get("namespace", "default"))
+    return await owned.owned(crds.METRIC_ALARMS, app["metadata"].get("namespace", "default"))
 
 
 async def _prune_alarms(owned: children.Children, app: Mapping[str, Any], wanted: set[str]) -> list[dict[str, Any]]:
@@ -84,14 +77,16 @@ async def _prune_alarms(owned: children.Children, app: Mapping[str, Any], wanted
         if name in wanted:
             kept.append(alarm)
         else:
-            await owned.delete(rendering.GROUP_VERSION, ALARM_PLURAL, alarm["metadata"]["namespace"], name)
+            await owned.delete(crds.METRIC_ALARMS, alarm["metadata"]["namespace"], name)
     return kept
 
 
-def _allowed(app: Mapping[str, Any], ctx: alarms.Context) -> tuple[rendering.Rendered | None, dict[str, Any]]:
+def _permitted_rendering(
+    app: Mapping[str, Any], ctx: kernel.Context
+) -> tuple[rendering.Rendered | None, dict[str, Any]]:
     """What the app renders to, if its spec is valid and the tenant policy allows all of it; else None, and
     the status that says why."""
-    rendered, problems = rendering.render_checked(app, render_settings(ctx))
+    rendered, problems = rendering.render_checked(app, ctx.settings)
     if rendered is None:
         return None, _status(app, False, "InvalidSpec", "; ".join(problems))
     try:
@@ -101,16 +96,16 @@ def _allowed(app: Mapping[str, Any], ctx: alarms.Context) -> tuple[rendering.Ren
     return rendered, {}
 
 
-def _check_policy(app: Mapping[str, Any], rendered: rendering.Rendered, ctx: alarms.Context) -> None:
+def _check_policy(app: Mapping[str, Any], rendered: rendering.Rendered, ctx: kernel.Context) -> None:
     """Refuse up front what the scaler and the alarms would refuse later: the whole app or none of it."""
     namespace = app["metadata"].get("namespace", "default")
     for trigger in rendered.scaled_object["spec"]["triggers"]:
         metadata = trigger["metadata"]
-        region = metadata.get("awsRegion") or ctx.default_region
+        region = metadata.get("awsRegion") or ctx.region
         ctx.policy.check_identity(namespace, region, metadata.get("awsRoleArn"), metadata.get("awsEndpoint"))
     for alarm in rendered.alarms:
-        region = alarm["spec"].get("region") or ctx.default_region
-        alarms.check_policy(ctx, namespace, region, METRIC_ALARM.aws_params(alarm["spec"]))
+        region = alarm["spec"].get("region") or ctx.region
+        kernel.check_policy(ctx, namespace, region, METRIC_ALARM.aws_params(alarm["spec"]))
 
 
 def _alarm_arns(listed: list[dict[str, Any]]) -> list[str]:
@@ -121,37 +116,32 @@ def _mirror(listed: list[dict[str, Any]], app: Mapping[str, Any], rendered: rend
     by_name = {alarm["metadata"]["name"]: alarm for alarm in listed}
     mirrored = []
     for declared, child in zip(app["spec"].get("alarms", []), rendered.alarms, strict=True):
-        status = by_name.get(child["metadata"]["name"], {}).get("status", {})
+        seen = by_name.get(child["metadata"]["name"], {}).get("status", {})
         mirrored.append({
             "name": declared["name"],
             "object": child["metadata"]["name"],
-            "alarmName": status.get("alarmName", ""),
-            "state": status.get("state", ""),
+            "alarmName": seen.get("alarmName", ""),
+            "state": seen.get("state", ""),
         })  # fmt: skip
     return {"alarms": mirrored, "alarmsInAlarm": sum(1 for alarm in mirrored if alarm["state"] == "ALARM")}
 
 
 async def _sync_dashboard(
-    app: Mapping[str, Any], rendered: rendering.Rendered, ctx: alarms.Context, arns: list[str]
+    app: Mapping[str, Any], rendered: rendering.Rendered, ctx: kernel.Context, arns: list[str]
 ) -> dict[str, Any]:
     """Put the dashboard when its body changed (a digest in status says), delete it when turned off."""
     previous = app.get("status", {})
     if rendered.dashboard is None:
         if previous.get("dashboard"):
-            await ctx.store.delete_dashboard(ctx.default_region, previous["dashboard"])
+            await ctx.store.delete_dashboard(ctx.region, previous["dashboard"])
         return {"dashboard": "", "dashboardDigest": ""}
-    body = rendering.with_alarm_widget(rendered.dashboard["body"], arns)
+    body = dashboard.with_alarm_widget(rendered.dashboard["body"], arns)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
     name = rendered.dashboard["name"]
     if (previous.get("dashboard"), previous.get("dashboardDigest")) != (name, digest):
-        await ctx.store.put_dashboard(ctx.default_region, name, body)
+        await ctx.store.put_dashboard(ctx.region, name, body)
     return {"dashboard": name, "dashboardDigest": digest}
 
 
 def _status(app: Mapping[str, Any], ok: bool, reason: str, message: str) -> dict[str, Any]:
-    generation = app["metadata"].get("generation")
-    previous = app.get("status", {}).get("conditions", [])
-    return {
-        "observedGeneration": generation,
-        "conditions": conditions.condition("Ready", ok, reason, message, generation, previous),
-    }
+    return status.status("Ready", ok, reason, message, app["metadata"].get("generation"), app.get("status", {}))

@@ -1,49 +1,67 @@
 """`AppObservability`: one app's scaling, alarms and dashboard, declared once.
 
 The scaling triggers' camelCase fields map onto the scaler's metadata keys here and only here
-(`SQS_METADATA`, `CLOUDWATCH_METADATA`); a test parses every generated trigger with the scaler's own parser.
+(`TRIGGER_KEYS`), with the scaler's own checks of AWS's names; a test parses every generated trigger with the
+scaler's own parser.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
+from kedawatch.aws import names, vocabulary
 from kedawatch.operator.resources import metric_alarm
 from kedawatch.operator.resources.fields import Field, Kind, Rule
 
-__all__ = ["APP_OBSERVABILITY", "CLOUDWATCH_METADATA", "PRESETS", "SQS_METADATA"]
+__all__ = ["APP_OBSERVABILITY", "PRESETS", "TRIGGER_KEYS", "TriggerKey"]
 
-SQS_METADATA = {
-    "queueUrl": "queueURL",
-    "targetMessagesPerReplica": "queueLength",
-    "activationMessages": "activationQueueLength",
-    "scaleOnInFlight": "scaleOnInFlight",
-    "scaleOnDelayed": "scaleOnDelayed",
-    "region": "awsRegion",
-    "roleArn": "awsRoleArn",
+
+@dataclasses.dataclass(frozen=True)
+class TriggerKey:
+    """The scaler's metadata key a trigger field becomes, and the scaler's own check of its value, if any."""
+
+    key: str
+    check: Callable[[Any], str | None] | None = None
+
+
+_IDENTITY = {
+    "region": TriggerKey("awsRegion", names.region_problem),
+    "roleArn": TriggerKey("awsRoleArn", names.role_arn_problem),
 }
-CLOUDWATCH_METADATA = {
-    "namespace": "namespace",
-    "metricName": "metricName",
-    "statistic": "metricStat",
-    "period": "metricStatPeriod",
-    "collectionTime": "metricCollectionTime",
-    "endTimeOffset": "metricEndTimeOffset",
-    "expression": "expression",
-    "target": "targetMetricValue",
-    "activationTarget": "activationTargetMetricValue",
-    "minValue": "minMetricValue",
-    "ignoreNullValues": "ignoreNullValues",
-    "unit": "metricUnit",
-    "accountId": "awsAccountId",
-    "region": "awsRegion",
-    "roleArn": "awsRoleArn",
+TRIGGER_KEYS: dict[str, dict[str, TriggerKey]] = {
+    "sqs": {
+        "queueUrl": TriggerKey("queueURL", names.queue_url_problem),
+        "targetMessagesPerReplica": TriggerKey("queueLength"),
+        "activationMessages": TriggerKey("activationQueueLength"),
+        "scaleOnInFlight": TriggerKey("scaleOnInFlight"),
+        "scaleOnDelayed": TriggerKey("scaleOnDelayed"),
+        **_IDENTITY,
+    },
+    "cloudwatch": {
+        "namespace": TriggerKey("namespace"),
+        "metricName": TriggerKey("metricName"),
+        "statistic": TriggerKey("metricStat", vocabulary.statistic_problem),
+        "period": TriggerKey("metricStatPeriod", vocabulary.metric_period_problem),
+        "collectionTime": TriggerKey("metricCollectionTime"),
+        "endTimeOffset": TriggerKey("metricEndTimeOffset"),
+        "expression": TriggerKey("expression"),
+        "target": TriggerKey("targetMetricValue"),
+        "activationTarget": TriggerKey("activationTargetMetricValue"),
+        "minValue": TriggerKey("minMetricValue"),
+        "ignoreNullValues": TriggerKey("ignoreNullValues"),
+        "unit": TriggerKey("metricUnit", vocabulary.unit_problem),
+        "accountId": TriggerKey("awsAccountId", names.account_id_problem),
+        **_IDENTITY,
+    },
 }
-"""Besides these, `dimensions` becomes `dimensionName` and `dimensionValue`, `;`-joined."""
+"""Each trigger kind's fields, by camelCase name. Besides these, `dimensions` becomes `dimensionName` and
+`dimensionValue`, `;`-joined."""
 
 _NAME = {"type": "string", "minLength": 1, "maxLength": 253}
-_ROLE = {"type": "string", "pattern": r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$"}
-_REGION = {"type": "string", "pattern": r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$"}
+_ROLE = {"type": "string", "pattern": names.ROLE_ARN}
+_REGION = {"type": "string", "pattern": names.REGION}
 _SQS = {
     "type": "object",
     "required": ["queueUrl"],
@@ -74,7 +92,7 @@ _CLOUDWATCH = {
         "minValue": {"type": "number"},
         "ignoreNullValues": {"type": "boolean"},
         "unit": metric_alarm.FIELDS_BY_KEY["unit"].schema,
-        "accountId": {"type": "string", "pattern": r"^\d{12}$"},
+        "accountId": {"type": "string", "pattern": names.ACCOUNT_ID},
         "region": _REGION,
         "roleArn": _ROLE,
     },

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from kedawatch.aws import names
 from kedawatch.operator.resources.fields import Field, Rule, string_list
 
 __all__ = ["ACTIONS", "IDENTITY", "RULES", "pascal"]
 
-REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$"
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 MAX_TAG_KEY = 128
 
@@ -25,7 +25,7 @@ IDENTITY = (
         },
         legacy=("AlarmName",),
     ),
-    Field("region", {"type": "string", "pattern": REGION_PATTERN, "description": "Default: the operator's region."}),
+    Field("region", {"type": "string", "pattern": names.REGION, "description": "Default: the operator's region."}),
     Field(
         "deletionPolicy",
         {"type": "string", "enum": ["Delete", "Retain"], "default": "Delete"},

@@ -13,7 +13,22 @@ from kedawatch.operator.resources.composite_alarm import COMPOSITE_ALARM
 from kedawatch.operator.resources.fields import Kind
 from kedawatch.operator.resources.metric_alarm import METRIC_ALARM
 
-__all__ = ["ALARM_DEFINITIONS", "APP_DEFINITION", "DEFINITIONS", "Definition", "manifest", "render"]
+__all__ = [
+    "ALARM_DEFINITIONS",
+    "APPS",
+    "COMPOSITE_ALARMS",
+    "DEFINITIONS",
+    "LEGACY_COMPOSITE_ALARMS",
+    "LEGACY_METRIC_ALARMS",
+    "METRIC_ALARMS",
+    "SCALED_OBJECTS",
+    "Definition",
+    "Reference",
+    "by_kind",
+    "installed",
+    "manifest",
+    "render",
+]
 
 _CONDITIONS = {
     "type": "array",
@@ -84,11 +99,40 @@ APP_COLUMNS = (
 
 
 @dataclasses.dataclass(frozen=True)
-class Definition:
+class Reference:
+    """A kind by its API names: where the operator reads and writes objects of it."""
+
     group: str
     version: str
     kind: str
     plural: str
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}"
+
+    @property
+    def name(self) -> str:
+        """The name of its CustomResourceDefinition."""
+        return f"{self.plural}.{self.group}"
+
+    def loose_manifest(self) -> dict[str, Any]:
+        """Its CRD by name only, accepting any spec: for a test cluster without the kind's owner (KEDA)."""
+        names = {"kind": self.kind, "plural": self.plural, "singular": self.kind.lower()}
+        version = {"name": self.version, "served": True, "storage": True, "subresources": {"status": {}},
+                   "schema": {"openAPIV3Schema": LOOSE}}  # fmt: skip
+        return {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": self.name},
+            "spec": {"group": self.group, "scope": "Namespaced", "names": names, "versions": [version]},
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Definition(Reference):
+    """One of kedawatch's own kinds, from which its CRD is generated."""
+
     singular: str
     spec: Kind
     short_names: tuple[str, ...] = ()
@@ -97,23 +141,58 @@ class Definition:
     legacy: bool = False
     """A `cw.aws.com` kind: a loose schema, since those manifests predate ours; the operator validates."""
 
-    @property
-    def name(self) -> str:
-        return f"{self.plural}.{self.group}"
 
-
-DEFINITIONS = (
-    Definition("kedawatch.io", "v1alpha1", "CloudWatchMetricAlarm", "cloudwatchmetricalarms",
-               "cloudwatchmetricalarm", METRIC_ALARM, ("cwalarm", "cwma")),
-    Definition("kedawatch.io", "v1alpha1", "CloudWatchCompositeAlarm", "cloudwatchcompositealarms",
-               "cloudwatchcompositealarm", COMPOSITE_ALARM, ("cwcomposite", "cwca")),
-    Definition("kedawatch.io", "v1alpha1", "AppObservability", "appobservabilities", "appobservability",
-               APP_OBSERVABILITY, ("appobs",), status=APP_STATUS, columns=APP_COLUMNS),
-    Definition("cw.aws.com", "v1", "cloudwatchmetricalarm", "cloudwatchmetricalarms",
-               "cloudwatchmetricalarm", METRIC_ALARM, legacy=True),
-    Definition("cw.aws.com", "v1", "cloudwatchcompositalarm", "cloudwatchcompositalarms",
-               "cloudwatchcompositalarm", COMPOSITE_ALARM, legacy=True),
-)  # fmt: skip
+METRIC_ALARMS = Definition(
+    "kedawatch.io",
+    "v1alpha1",
+    "CloudWatchMetricAlarm",
+    "cloudwatchmetricalarms",
+    "cloudwatchmetricalarm",
+    METRIC_ALARM,
+    ("cwalarm", "cwma"),
+)
+COMPOSITE_ALARMS = Definition(
+    "kedawatch.io",
+    "v1alpha1",
+    "CloudWatchCompositeAlarm",
+    "cloudwatchcompositealarms",
+    "cloudwatchcompositealarm",
+    COMPOSITE_ALARM,
+    ("cwcomposite", "cwca"),
+)
+APPS = Definition(
+    "kedawatch.io",
+    "v1alpha1",
+    "AppObservability",
+    "appobservabilities",
+    "appobservability",
+    APP_OBSERVABILITY,
+    ("appobs",),
+    status=APP_STATUS,
+    columns=APP_COLUMNS,
+)
+LEGACY_METRIC_ALARMS = Definition(
+    "cw.aws.com",
+    "v1",
+    "cloudwatchmetricalarm",
+    "cloudwatchmetricalarms",
+    "cloudwatchmetricalarm",
+    METRIC_ALARM,
+    legacy=True,
+)
+LEGACY_COMPOSITE_ALARMS = Definition(
+    "cw.aws.com",
+    "v1",
+    "cloudwatchcompositalarm",
+    "cloudwatchcompositalarms",
+    "cloudwatchcompositalarm",
+    COMPOSITE_ALARM,
+    legacy=True,
+)
+DEFINITIONS = (METRIC_ALARMS, COMPOSITE_ALARMS, APPS, LEGACY_METRIC_ALARMS, LEGACY_COMPOSITE_ALARMS)
+ALARM_DEFINITIONS = (METRIC_ALARMS, COMPOSITE_ALARMS, LEGACY_METRIC_ALARMS, LEGACY_COMPOSITE_ALARMS)
+SCALED_OBJECTS = Reference("keda.sh", "v1alpha1", "ScaledObject", "scaledobjects")
+"""KEDA's kind, which AppObservability generates."""
 
 
 def manifest(definition: Definition) -> dict[str, Any]:
@@ -158,5 +237,15 @@ def render(definition: Definition) -> str:
     return header + yaml.safe_dump(manifest(definition), sort_keys=False, width=120)
 
 
-APP_DEFINITION = DEFINITIONS[2]
-ALARM_DEFINITIONS = tuple(d for d in DEFINITIONS if d is not APP_DEFINITION)
+def installed() -> list[dict[str, Any]]:
+    """The CRDs of a cluster where kedawatch runs beside KEDA, for stand-in API servers: ours, and KEDA's
+    ScaledObject by name (a stand-in enforces no schema)."""
+    return [*(manifest(definition) for definition in DEFINITIONS), SCALED_OBJECTS.loose_manifest()]
+
+
+def by_kind(api_version: str, kind: str) -> Reference:
+    """The kind an object's `apiVersion` and `kind` name, among those the operator writes."""
+    for reference in (*DEFINITIONS, SCALED_OBJECTS):
+        if (reference.api_version, reference.kind) == (api_version, kind):
+            return reference
+    raise LookupError(f"{api_version} {kind} is not a kind kedawatch writes")

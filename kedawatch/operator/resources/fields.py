@@ -15,6 +15,8 @@ from typing import Any
 
 import jsonschema
 
+from kedawatch.aws import names
+
 __all__ = ["Field", "Kind", "Rule", "plain_schema", "string_list", "validate"]
 
 Spec = Mapping[str, Any]
@@ -139,4 +141,6 @@ def _describe(error: jsonschema.ValidationError) -> list[str]:
         return [f"{path}: {_SIZES[str(error.validator)].format(len(instance))}, at most {error.validator_value}"]
     shown = repr(instance)
     brief = shown if len(shown) <= _SHOWN else f"{shown[: _SHOWN - 5]}...{shown[-1]}"
-    return [f"{path}: {error.message.replace(shown, brief)}"]
+    # A name AWS defines is also told what it must be, in the words the scaler uses.
+    meaning = names.MESSAGES.get(str(error.validator_value)) if error.validator == "pattern" else None
+    return [f"{path}: {error.message.replace(shown, brief)}" + (f": {meaning}" if meaning else "")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kedawatch.aws import vocabulary
+from kedawatch.aws import names, vocabulary
 from kedawatch.operator.resources import common
 from kedawatch.operator.resources.fields import Field, Kind, Rule, Spec
 
@@ -52,7 +52,7 @@ _QUERIES: dict[str, Any] = {
             "label": {"type": "string", "maxLength": 1024},
             "returnData": {"type": "boolean"},
             "period": {"type": "integer", "minimum": 1},
-            "accountId": {"type": "string", "pattern": r"^\d{12}$"},
+            "accountId": {"type": "string", "pattern": names.ACCOUNT_ID},
             "metricStat": {
                 "type": "object",
                 "required": ["metric", "period", "stat"],

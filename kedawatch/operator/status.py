@@ -1,4 +1,4 @@
-"""Pure builders of status conditions: no I/O."""
+"""Pure builders of status and its conditions: no I/O."""
 
 from __future__ import annotations
 
@@ -6,20 +6,31 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["condition", "newly_failing"]
+__all__ = ["condition", "newly_failing", "status"]
+
+
+def status(
+    kind: str, ok: bool, reason: str, message: str, generation: int | None, previous: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The status patch of an object whose `kind` condition says `ok`, `reason` and `message`, given its
+    metadata's `generation` and its `previous` status."""
+    return {
+        "observedGeneration": generation,
+        "conditions": condition(kind, ok, reason, message, generation, previous.get("conditions", [])),
+    }
 
 
 def condition(
     kind: str, ok: bool, reason: str, message: str, generation: int | None, previous: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     """The conditions list with `kind` set; its lastTransitionTime moves only when its status does."""
-    status = "True" if ok else "False"
+    state = "True" if ok else "False"
     old = next((c for c in previous if c.get("type") == kind), None)
-    changed = old is None or old.get("status") != status
+    changed = old is None or old.get("status") != state
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     new = {
         "type": kind,
-        "status": status,
+        "status": state,
         "reason": reason,
         "message": message,
         "lastTransitionTime": now if changed or old is None else old.get("lastTransitionTime", now),

@@ -1,0 +1,54 @@
+"""What every reconciler shares: the context they run in, the retry they raise, and the tenant policy check.
+
+Reconcilers are siblings that never import each other; what more than one of them needs lives here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from kedawatch import settings, tenancy
+from kedawatch.aws import errors
+from kedawatch.operator import alarm_store
+
+__all__ = ["ACTION_KEYS", "Context", "Retry", "check_policy", "retry_if_transient"]
+
+ACTION_KEYS = ("AlarmActions", "OKActions", "InsufficientDataActions")
+"""The alarm parameters that name actions, each checked against the tenant policy."""
+
+
+class Retry(Exception):
+    """AWS failed in a way that may pass: try again later; meanwhile show `status`, if any."""
+
+    def __init__(self, message: str, status: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    settings: settings.OperatorSettings
+    """With `region` resolved at start (`run.make_context`): the region of objects that name none."""
+    store: alarm_store.AlarmStore
+    policy: tenancy.TenantPolicy
+    kube: Any = None
+    """The official Kubernetes client (`kubernetes.client.ApiClient`), for reconcilers that write objects."""
+
+    @property
+    def region(self) -> str:
+        assert self.settings.region, "make_context resolves the operator's region"
+        return self.settings.region
+
+
+def check_policy(ctx: Context, namespace: str, region: str, params: Mapping[str, Any]) -> None:
+    """Raise `tenancy.Denied` unless `namespace` may have an alarm in `region` calling the actions of its
+    PutMetricAlarm/PutCompositeAlarm `params`."""
+    ctx.policy.check_identity(namespace, region, None, None)
+    ctx.policy.check_actions(namespace, [arn for key in ACTION_KEYS for arn in params.get(key, ())])
+
+
+def retry_if_transient(exc: errors.AwsError) -> None:
+    if exc.failure in errors.TRANSIENT:
+        raise Retry(f"AWS {exc.failure.value}: {exc}") from exc

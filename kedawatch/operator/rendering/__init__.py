@@ -1,0 +1,7 @@
+"""What an AppObservability becomes: a KEDA ScaledObject, CloudWatchMetricAlarm objects, a dashboard.
+
+Pure functions of the object and the operator's settings, shared by the operator and `kedawatch render`, so
+what a pull request shows is exactly what the operator will create. `app` renders the whole; one module for
+each child (`scaled_object`, `alarm_presets`, `dashboard`); `documents` reads and prints YAML for the CLI.
+No I/O here but the CLI's text.
+"""
