@@ -60,7 +60,7 @@ RSS_GOAL_MB = 250.0
 MEMORY_WRITE_RATE = 50.0
 """--write-rate of the memory run: the quota does not matter there, only the number of objects held."""
 CLUSTER = "bench"
-GROUP, VERSION, PLURAL, NAMESPACE = "kedawatch.io", "v1alpha1", "cloudwatchmetricalarms", "default"
+ALARMS, NAMESPACE = crds.METRIC_ALARMS, "default"
 WRITES = ("PutMetricAlarm", "TagResource", "UntagResource", "DeleteAlarms")
 POLL_EVERY = 1.0
 """Seconds between lists of the objects while waiting for Synced: the resolution of the time measured."""
@@ -195,8 +195,8 @@ def alarm_name(index: int) -> str:
 def alarm_object(index: int) -> dict[str, Any]:
     """A valid alarm of its own: a metric, dimension and threshold per index."""
     return {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "CloudWatchMetricAlarm",
+        "apiVersion": ALARMS.api_version,
+        "kind": ALARMS.kind,
         "metadata": {"name": alarm_name(index), "namespace": NAMESPACE},
         "spec": {
             "namespace": "Bench",
@@ -214,13 +214,18 @@ def alarm_object(index: int) -> dict[str, Any]:
 def create_alarms(cluster: Cluster, indices: range) -> None:
     for index in indices:
         cluster.custom.create_namespaced_custom_object(
-            GROUP, VERSION, NAMESPACE, PLURAL, alarm_object(index), _request_timeout=REQUEST_TIMEOUT
+            ALARMS.group,
+            ALARMS.version,
+            NAMESPACE,
+            ALARMS.plural,
+            alarm_object(index),
+            _request_timeout=REQUEST_TIMEOUT,
         )
 
 
 def list_alarms(cluster: Cluster) -> list[dict[str, Any]]:
     answer = cluster.custom.list_namespaced_custom_object(
-        GROUP, VERSION, NAMESPACE, PLURAL, _request_timeout=REQUEST_TIMEOUT
+        ALARMS.group, ALARMS.version, NAMESPACE, ALARMS.plural, _request_timeout=REQUEST_TIMEOUT
     )
     return list(answer["items"])
 

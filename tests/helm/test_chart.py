@@ -101,9 +101,10 @@ def kind_permissions(*, peering: str | None = None) -> set[tuple[str, str, str]]
     for definition in crds.DEFINITIONS:
         granted |= {(definition.group, definition.plural, verb) for verb in ("get", "list", "watch", "patch")}
         granted |= {(definition.group, f"{definition.plural}/status", verb) for verb in ("get", "patch")}
-    granted |= {("kedawatch.io", "cloudwatchmetricalarms", verb) for verb in ("create", "delete")}
-    granted |= {("kedawatch.io", "appobservabilities/finalizers", "update")}
-    granted |= {("keda.sh", "scaledobjects", verb) for verb in ("get", "list", "watch", "create", "patch", "delete")}
+    alarms, apps, scaled = crds.METRIC_ALARMS, crds.APPS, crds.SCALED_OBJECTS
+    granted |= {(alarms.group, alarms.plural, verb) for verb in ("create", "delete")}
+    granted |= {(apps.group, f"{apps.plural}/finalizers", "update")}
+    granted |= {(scaled.group, scaled.plural, verb) for verb in ("get", "list", "watch", "create", "patch", "delete")}
     granted |= {(group, "events", verb) for group in ("", "events.k8s.io") for verb in ("create", "patch")}
     if peering:
         granted |= {("kopf.dev", peering, verb) for verb in ("get", "list", "watch", "patch")}

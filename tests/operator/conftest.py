@@ -14,7 +14,7 @@ import kubernetes
 import pytest
 
 from kedawatch import settings
-from kedawatch.operator import run
+from kedawatch.operator import objects, run
 from kedawatch.operator.resources import crds
 from kedawatch.standins import aws
 from kedawatch.standins import kubernetes as standin
@@ -37,38 +37,28 @@ class Cluster:
         return kubernetes.client.CustomObjectsApi(self.client)
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        group, version = body["apiVersion"].split("/")
-        return dict(self.custom().create_namespaced_custom_object(group, version, NAMESPACE, _plural(body), body))
+        kind = crds.by_kind(body["apiVersion"], body["kind"])
+        return dict(self.custom().create_namespaced_custom_object(*_path(kind), body))
 
-    def get(self, api_version: str, plural: str, name: str) -> dict[str, Any] | None:
-        group, version = api_version.split("/")
-        try:
-            return dict(self.custom().get_namespaced_custom_object(group, version, NAMESPACE, plural, name))
-        except kubernetes.client.ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
+    def get(self, kind: crds.Reference, name: str) -> dict[str, Any] | None:
+        return objects.get(self.client, kind, NAMESPACE, name)
 
-    def patch(self, api_version: str, plural: str, name: str, patch: dict[str, Any]) -> None:
-        group, version = api_version.split("/")
-        self.custom().patch_namespaced_custom_object(group, version, NAMESPACE, plural, name, patch)
+    def listed(self, kind: crds.Reference) -> list[dict[str, Any]]:
+        return list(self.custom().list_namespaced_custom_object(*_path(kind))["items"])
 
-    def delete(self, api_version: str, plural: str, name: str) -> None:
-        group, version = api_version.split("/")
-        self.custom().delete_namespaced_custom_object(group, version, NAMESPACE, plural, name)
+    def patch(self, kind: crds.Reference, name: str, patch: dict[str, Any]) -> None:
+        self.custom().patch_namespaced_custom_object(*_path(kind), name, patch)
+
+    def delete(self, kind: crds.Reference, name: str) -> None:
+        self.custom().delete_namespaced_custom_object(*_path(kind), name)
 
     def events(self, name: str) -> list[dict[str, Any]]:
         events = kubernetes.client.CoreV1Api(self.client).list_namespaced_event(NAMESPACE).items
         return [e.to_dict() for e in events if e.involved_object.name == name]
 
 
-def _plural(body: dict[str, Any]) -> str:
-    if body["kind"] == "ScaledObject":
-        return "scaledobjects"
-    for definition in crds.DEFINITIONS:
-        if body["apiVersion"] == f"{definition.group}/{definition.version}" and body["kind"] == definition.kind:
-            return definition.plural
-    raise LookupError(body["kind"])
+def _path(kind: crds.Reference) -> tuple[str, str, str, str]:
+    return kind.group, kind.version, NAMESPACE, kind.plural
 
 
 def eventually(check: Callable[[], Any], within: float = 20.0) -> Any:

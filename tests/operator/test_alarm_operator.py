@@ -10,17 +10,16 @@ from typing import Any
 import yaml
 
 from kedawatch.operator import ownership
+from kedawatch.operator.resources import crds
 from tests.operator.conftest import Cluster, eventually, operating
 
 ROOT = Path(__file__).resolve().parents[2]
-NATIVE = "kedawatch.io/v1alpha1"
-ALARMS = "cloudwatchmetricalarms"
 
 
 def alarm_object(name: str = "pods", **spec: Any) -> dict[str, Any]:
     return {
-        "apiVersion": NATIVE,
-        "kind": "CloudWatchMetricAlarm",
+        "apiVersion": crds.METRIC_ALARMS.api_version,
+        "kind": crds.METRIC_ALARMS.kind,
         "metadata": {"name": name, "namespace": "default"},
         "spec": {
             "namespace": "ContainerInsights",
@@ -36,8 +35,8 @@ def alarm_object(name: str = "pods", **spec: Any) -> dict[str, Any]:
     }
 
 
-def synced(cluster: Cluster, name: str = "pods", api: str = NATIVE, plural: str = ALARMS) -> dict[str, Any] | None:
-    obj = cluster.get(api, plural, name)
+def synced(cluster: Cluster, name: str = "pods", kind: crds.Reference = crds.METRIC_ALARMS) -> dict[str, Any] | None:
+    obj = cluster.get(kind, name)
     conditions = (obj or {}).get("status", {}).get("conditions", [])
     return obj if any(c["type"] == "Synced" and c["status"] == "True" for c in conditions) else None
 
@@ -62,7 +61,7 @@ def test_an_alarm_object_becomes_an_alarm_and_shows_its_state(operator: Cluster,
 def test_the_seed_manifest_applies_verbatim(operator: Cluster, cloudwatch: Any) -> None:
     seed = yaml.safe_load((ROOT / "examples" / "seed-alarm.yaml").read_text())
     operator.create(seed)
-    eventually(lambda: synced(operator, "otlp-consumer-alarm", "cw.aws.com/v1", "cloudwatchmetricalarms"))
+    eventually(lambda: synced(operator, "otlp-consumer-alarm", crds.LEGACY_METRIC_ALARMS))
     alarm = cw_alarm(cloudwatch, "prod/default/otlp-consumer-alarm")
     assert alarm is not None
     assert (alarm["Namespace"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
@@ -74,7 +73,7 @@ def test_a_spec_change_updates_the_alarm(operator: Cluster, cloudwatch: Any) -> 
     operator.create(alarm_object())
     eventually(lambda: synced(operator))
     operator.patch(
-        NATIVE, ALARMS, "pods", {"spec": {"threshold": 0, "okActions": ["arn:aws:sns:us-east-1:123456789012:ok"]}}
+        crds.METRIC_ALARMS, "pods", {"spec": {"threshold": 0, "okActions": ["arn:aws:sns:us-east-1:123456789012:ok"]}}
     )
     alarm = eventually(lambda: (a := cw_alarm(cloudwatch, "prod/default/pods")) and a["Threshold"] == 0.0 and a)
     assert alarm["OKActions"] == ["arn:aws:sns:us-east-1:123456789012:ok"]
@@ -83,8 +82,8 @@ def test_a_spec_change_updates_the_alarm(operator: Cluster, cloudwatch: Any) -> 
 def test_deleting_the_object_deletes_the_alarm(operator: Cluster, cloudwatch: Any) -> None:
     operator.create(alarm_object())
     eventually(lambda: synced(operator))
-    operator.delete(NATIVE, ALARMS, "pods")
-    eventually(lambda: operator.get(NATIVE, ALARMS, "pods") is None)
+    operator.delete(crds.METRIC_ALARMS, "pods")
+    eventually(lambda: operator.get(crds.METRIC_ALARMS, "pods") is None)
     assert cw_alarm(cloudwatch, "prod/default/pods") is None
 
 
@@ -92,7 +91,9 @@ def test_a_state_change_is_mirrored_with_an_event(operator: Cluster, cloudwatch:
     operator.create(alarm_object())
     eventually(lambda: synced(operator))
     cloudwatch.set_alarm_state(AlarmName="prod/default/pods", StateValue="ALARM", StateReason="9 pods running")
-    obj = eventually(lambda: (o := operator.get(NATIVE, ALARMS, "pods")) and o["status"].get("state") == "ALARM" and o)
+    obj = eventually(
+        lambda: (o := operator.get(crds.METRIC_ALARMS, "pods")) and o["status"].get("state") == "ALARM" and o
+    )
     assert obj["status"]["stateReason"] == "9 pods running"
     warnings = eventually(lambda: [e for e in operator.events("pods") if e["type"] == "Warning"])
     assert "is in ALARM" in warnings[0]["message"]
@@ -101,7 +102,7 @@ def test_a_state_change_is_mirrored_with_an_event(operator: Cluster, cloudwatch:
 def test_an_invalid_spec_is_reported_and_never_reaches_aws(operator: Cluster, cloudwatch: Any) -> None:
     operator.create(alarm_object(period=90))
     obj = eventually(
-        lambda: (o := operator.get(NATIVE, ALARMS, "pods")) and o.get("status", {}).get("conditions") and o
+        lambda: (o := operator.get(crds.METRIC_ALARMS, "pods")) and o.get("status", {}).get("conditions") and o
     )
     condition = obj["status"]["conditions"][0]
     assert (condition["status"], condition["reason"]) == ("False", "InvalidSpec")

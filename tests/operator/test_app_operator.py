@@ -7,11 +7,9 @@ from typing import Any
 
 import pytest
 
+from kedawatch.operator.resources import crds
 from tests.operator.conftest import Cluster, eventually
 from tests.operator.test_app_rendering import CLOUDWATCH_TRIGGER, example_app
-
-KEDA, NATIVE = "keda.sh/v1alpha1", "kedawatch.io/v1alpha1"
-APPS, ALARMS = "appobservabilities", "cloudwatchmetricalarms"
 
 
 def app_body() -> dict[str, Any]:
@@ -21,20 +19,20 @@ def app_body() -> dict[str, Any]:
 
 
 def ready(cluster: Cluster) -> dict[str, Any] | None:
-    app = cluster.get(NATIVE, APPS, "otlp-consumer")
+    app = cluster.get(crds.APPS, "otlp-consumer")
     conditions = (app or {}).get("status", {}).get("conditions", [])
     return app if any(c["type"] == "Ready" and c["status"] == "True" for c in conditions) else None
 
 
 def alarm_children(cluster: Cluster) -> list[str]:
-    listed = cluster.custom().list_namespaced_custom_object("kedawatch.io", "v1alpha1", "default", ALARMS)["items"]
+    listed = cluster.listed(crds.METRIC_ALARMS)
     return sorted(item["metadata"]["name"] for item in listed)
 
 
 def test_an_app_generates_its_scaled_object_alarms_and_dashboard(operator: Cluster, cloudwatch: Any) -> None:
     operator.create(app_body())
     app = eventually(lambda: ready(operator))
-    scaled = operator.get(KEDA, "scaledobjects", "otlp-consumer")
+    scaled = operator.get(crds.SCALED_OBJECTS, "otlp-consumer")
     assert scaled is not None
     owner = scaled["metadata"]["ownerReferences"][0]
     assert (owner["kind"], owner["uid"], owner["controller"]) == ("AppObservability", app["metadata"]["uid"], True)
@@ -44,9 +42,7 @@ def test_an_app_generates_its_scaled_object_alarms_and_dashboard(operator: Clust
     assert names == {"prod/default/otlp-consumer-near-max-replicas", "prod/default/otlp-consumer-queue-backlog-age"}
     assert cloudwatch.get_dashboard(DashboardName="prod-default-otlp-consumer")["DashboardBody"]
     app = eventually(
-        lambda: (
-            (a := operator.get(NATIVE, APPS, "otlp-consumer")) and all(m["state"] for m in a["status"]["alarms"]) and a
-        )
+        lambda: (a := operator.get(crds.APPS, "otlp-consumer")) and all(m["state"] for m in a["status"]["alarms"]) and a
     )
     assert [m["alarmName"] for m in app["status"]["alarms"]] == sorted(names)
     assert app["status"]["scaledObject"] == "otlp-consumer"
@@ -59,7 +55,7 @@ def test_alarm_states_are_mirrored_into_the_app(operator: Cluster, cloudwatch: A
         AlarmName="prod/default/otlp-consumer-near-max-replicas", StateValue="ALARM", StateReason="8 pods"
     )
     app = eventually(
-        lambda: (a := operator.get(NATIVE, APPS, "otlp-consumer")) and a["status"].get("alarmsInAlarm") == 1 and a
+        lambda: (a := operator.get(crds.APPS, "otlp-consumer")) and a["status"].get("alarmsInAlarm") == 1 and a
     )
     assert {m["name"]: m["state"] for m in app["status"]["alarms"]}["near-max-replicas"] == "ALARM"
 
@@ -70,13 +66,12 @@ def test_spec_changes_update_and_prune_the_children(operator: Cluster) -> None:
     triggers = [example_app()["spec"]["scaling"]["triggers"][0], CLOUDWATCH_TRIGGER]
     triggers[0]["sqs"]["targetMessagesPerReplica"] = 50
     operator.patch(
-        NATIVE,
-        APPS,
+        crds.APPS,
         "otlp-consumer",
         {"spec": {"scaling": {"triggers": triggers}, "alarms": [example_app()["spec"]["alarms"][0]]}},
     )
     scaled = eventually(
-        lambda: (s := operator.get(KEDA, "scaledobjects", "otlp-consumer")) and len(s["spec"]["triggers"]) == 2 and s
+        lambda: (s := operator.get(crds.SCALED_OBJECTS, "otlp-consumer")) and len(s["spec"]["triggers"]) == 2 and s
     )
     assert scaled["spec"]["triggers"][0]["metadata"]["queueLength"] == "50"
     assert scaled["spec"]["triggers"][1]["metadata"]["namespace"] == "AWS/ApplicationELB"
@@ -84,24 +79,24 @@ def test_spec_changes_update_and_prune_the_children(operator: Cluster) -> None:
 
 
 def test_a_scaled_object_owned_by_someone_else_is_left_alone(operator: Cluster) -> None:
-    foreign = {"apiVersion": KEDA, "kind": "ScaledObject", "metadata": {"name": "otlp-consumer", "namespace": "default"},
+    foreign = {"apiVersion": crds.SCALED_OBJECTS.api_version, "kind": crds.SCALED_OBJECTS.kind, "metadata": {"name": "otlp-consumer", "namespace": "default"},
                "spec": {"scaleTargetRef": {"name": "legacy"}, "triggers": []}}  # fmt: skip
     operator.create(foreign)
     operator.create(app_body())
     app = eventually(
-        lambda: (a := operator.get(NATIVE, APPS, "otlp-consumer")) and a.get("status", {}).get("conditions") and a
+        lambda: (a := operator.get(crds.APPS, "otlp-consumer")) and a.get("status", {}).get("conditions") and a
     )
     condition = app["status"]["conditions"][0]
     assert (condition["status"], condition["reason"]) == ("False", "Conflict")
     assert "otlp-consumer" in condition["message"]
-    assert operator.get(KEDA, "scaledobjects", "otlp-consumer")["spec"]["scaleTargetRef"]["name"] == "legacy"  # type: ignore[index]
+    assert operator.get(crds.SCALED_OBJECTS, "otlp-consumer")["spec"]["scaleTargetRef"]["name"] == "legacy"  # type: ignore[index]
 
 
 def test_deleting_the_app_deletes_its_dashboard(operator: Cluster, cloudwatch: Any) -> None:
     operator.create(app_body())
     eventually(lambda: ready(operator))
-    operator.delete(NATIVE, APPS, "otlp-consumer")
-    eventually(lambda: operator.get(NATIVE, APPS, "otlp-consumer") is None)
+    operator.delete(crds.APPS, "otlp-consumer")
+    eventually(lambda: operator.get(crds.APPS, "otlp-consumer") is None)
     assert cloudwatch.list_dashboards()["DashboardEntries"] == []
 
 
@@ -110,14 +105,14 @@ def test_an_invalid_app_reports_the_field(operator: Cluster) -> None:
     app["spec"]["scaling"]["minReplicas"] = 12
     operator.create(app)
     app = eventually(
-        lambda: (a := operator.get(NATIVE, APPS, "otlp-consumer")) and a.get("status", {}).get("conditions") and a
+        lambda: (a := operator.get(crds.APPS, "otlp-consumer")) and a.get("status", {}).get("conditions") and a
     )
     condition = app["status"]["conditions"][0]
     assert (condition["reason"], condition["message"]) == (
         "InvalidSpec",
         "spec: scaling.minReplicas must not exceed scaling.maxReplicas",
     )
-    assert operator.get(KEDA, "scaledobjects", "otlp-consumer") is None
+    assert operator.get(crds.SCALED_OBJECTS, "otlp-consumer") is None
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -9,9 +9,10 @@ from typing import Any
 import boto3
 import pytest
 
+from kedawatch.operator.resources import crds
 from kedawatch.standins import aws
 from tests.operator.conftest import Cluster, eventually, operating
-from tests.operator.test_alarm_operator import ALARMS, NATIVE, alarm_object
+from tests.operator.test_alarm_operator import alarm_object
 from tests.operator.test_app_operator import app_body
 from tests.operator.test_kubernetes_faults import aws_alarms, delete_everything, expected, settles
 from tests.operator.test_spec_edges import condition
@@ -33,7 +34,7 @@ def test_bursts_of_throttling_and_500s_delay_but_lose_nothing(
         for name in OBJECTS:
             cluster.create(alarm_object(name))
         cluster.create(app_body())
-        cluster.patch(NATIVE, ALARMS, OBJECTS[0], {"spec": {"threshold": 3}})
+        cluster.patch(crds.METRIC_ALARMS, OBJECTS[0], {"spec": {"threshold": 3}})
         eventually(lambda: proxy.injected.total() >= 10)
         proxy.heal()
         settles(cluster, cloudwatch, expected(("otlp-consumer",), alarm_objects=OBJECTS))
@@ -47,7 +48,7 @@ def test_an_unreachable_aws_is_waited_out(cluster: Cluster, proxy: aws.CountingP
         proxy.stop()
         for name in OBJECTS:
             cluster.create(alarm_object(name))
-        found = eventually(lambda: condition(cluster, ALARMS, OBJECTS[0], "Synced"))
+        found = eventually(lambda: condition(cluster, crds.METRIC_ALARMS, OBJECTS[0], "Synced"))
         assert (found["status"], found["reason"]) == ("False", "AwsUnavailable")
         assert found["message"] == "AWS unavailable: ConnectionError; retrying with backoff"
         assert aws_alarms(cloudwatch) == {}

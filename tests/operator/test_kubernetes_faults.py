@@ -20,13 +20,13 @@ import kmock
 import kubernetes
 import pytest
 
+from kedawatch.operator.resources import crds
 from kedawatch.standins import aws
 from kedawatch.standins import kubernetes as standin
 from tests.operator.conftest import FAST, POLICY, Cluster, eventually, operating
-from tests.operator.test_alarm_operator import ALARMS, NATIVE, alarm_object, synced
-from tests.operator.test_app_operator import APPS, KEDA, app_body
+from tests.operator.test_alarm_operator import alarm_object, synced
+from tests.operator.test_app_operator import app_body
 
-SCALED_OBJECTS = "scaledobjects"
 SLOW = dataclasses.replace(FAST, write_rate=10.0)
 """Alarm writes slow enough that stopping the operator finds some made and others under way."""
 SETTLING = 40.0
@@ -44,38 +44,33 @@ def aws_dashboards(cloudwatch: Any) -> list[str]:
     return sorted(entry["DashboardName"] for entry in cloudwatch.list_dashboards()["DashboardEntries"])
 
 
-def listed(cluster: Cluster, api_version: str, plural: str) -> list[dict[str, Any]]:
-    group, version = api_version.split("/")
-    return list(cluster.custom().list_namespaced_custom_object(group, version, "default", plural)["items"])
+def names(cluster: Cluster, kind: crds.Reference) -> list[str]:
+    return sorted(item["metadata"]["name"] for item in cluster.listed(kind))
 
 
-def names(cluster: Cluster, api_version: str, plural: str) -> list[str]:
-    return sorted(item["metadata"]["name"] for item in listed(cluster, api_version, plural))
-
-
-def delete(cluster: Cluster, api_version: str, plural: str, name: str) -> None:
+def delete(cluster: Cluster, kind: crds.Reference, name: str) -> None:
     """Delete an object unless it is gone already (its finalizer may have been removed since it was listed)."""
     with contextlib.suppress(kubernetes.client.ApiException):
-        cluster.delete(api_version, plural, name)
+        cluster.delete(kind, name)
 
 
 def collect_garbage(cluster: Cluster) -> None:
     """Kubernetes' garbage collector, which the stand-in lacks: delete the children whose controlling owner is gone."""
-    owners = {app["metadata"]["uid"] for app in listed(cluster, NATIVE, APPS)}
-    for api_version, plural in ((KEDA, SCALED_OBJECTS), (NATIVE, ALARMS)):
-        for child in listed(cluster, api_version, plural):
+    owners = {app["metadata"]["uid"] for app in cluster.listed(crds.APPS)}
+    for kind in (crds.SCALED_OBJECTS, crds.METRIC_ALARMS):
+        for child in cluster.listed(kind):
             refs = child["metadata"].get("ownerReferences") or []
             if refs and not any(ref["uid"] in owners for ref in refs):
-                delete(cluster, api_version, plural, child["metadata"]["name"])
+                delete(cluster, kind, child["metadata"]["name"])
 
 
 def inventory(cluster: Cluster, cloudwatch: Any) -> dict[str, list[str]]:
     """What exists, by kind, once the garbage collector has run."""
     collect_garbage(cluster)
     return {
-        "apps": names(cluster, NATIVE, APPS),
-        "scaled objects": names(cluster, KEDA, SCALED_OBJECTS),
-        "alarm objects": names(cluster, NATIVE, ALARMS),
+        "apps": names(cluster, crds.APPS),
+        "scaled objects": names(cluster, crds.SCALED_OBJECTS),
+        "alarm objects": names(cluster, crds.METRIC_ALARMS),
         "alarms": sorted(aws_alarms(cloudwatch)),
         "dashboards": aws_dashboards(cloudwatch),
     }
@@ -110,9 +105,9 @@ def settles(cluster: Cluster, cloudwatch: Any, wanted: dict[str, list[str]]) -> 
 
 def delete_everything(cluster: Cluster, cloudwatch: Any) -> None:
     """Delete every app and alarm object; the operator must remove their alarms and dashboards, and let them go."""
-    for api_version, plural in ((NATIVE, APPS), (NATIVE, ALARMS)):
-        for name in names(cluster, api_version, plural):
-            delete(cluster, api_version, plural, name)
+    for kind in (crds.APPS, crds.METRIC_ALARMS):
+        for name in names(cluster, kind):
+            delete(cluster, kind, name)
     settles(cluster, cloudwatch, expected())
 
 
@@ -142,10 +137,10 @@ def test_watches_cut_while_alarms_change_lose_no_change(
         operator.create(alarm_object(f"a{index}"))
         dropped += cut_watches(api)
     for index in range(3):
-        operator.patch(NATIVE, ALARMS, f"a{index}", {"spec": {"threshold": 20 + index}})
+        operator.patch(crds.METRIC_ALARMS, f"a{index}", {"spec": {"threshold": 20 + index}})
         dropped += cut_watches(api)
     for index in range(3, 6):
-        operator.delete(NATIVE, ALARMS, f"a{index}")
+        operator.delete(crds.METRIC_ALARMS, f"a{index}")
         dropped += cut_watches(api)
     settles(operator, cloudwatch, expected(alarm_objects=("a0", "a1", "a2")))
     eventually(lambda: aws_alarms(cloudwatch) == {f"prod/default/a{index}": 20.0 + index for index in range(3)})
@@ -160,9 +155,9 @@ def test_watches_cut_while_apps_change_leave_exactly_their_children(
         operator.create(app_named(name))
         api.drop_watches()
     settles(operator, cloudwatch, expected(("web", "worker")))
-    operator.patch(NATIVE, APPS, "web", {"spec": {"alarms": app_body()["spec"]["alarms"][1:]}})
+    operator.patch(crds.APPS, "web", {"spec": {"alarms": app_body()["spec"]["alarms"][1:]}})
     assert cut_watches(api) > 0
-    operator.delete(NATIVE, APPS, "worker")
+    operator.delete(crds.APPS, "worker")
     api.drop_watches()
     settles(operator, cloudwatch, expected(("web",), APP_ALARMS[1:]))
     delete_everything(operator, cloudwatch)
@@ -172,16 +167,22 @@ def test_conflicts_on_kopfs_patches_and_on_the_childrens_writes_neither_duplicat
     operator: Cluster, cloudwatch: Any, api: standin.KubernetesApi
 ) -> None:
     faults = [
-        api.fail(409, action=kmock.action.UPDATE, plural=ALARMS, subresource="status"),  # kopf's status: lost
-        api.fail(409, action=kmock.action.UPDATE, plural=APPS),  # kopf's finalizer and progress
-        api.fail(409, action=kmock.action.CREATE, plural=SCALED_OBJECTS),  # created by someone since we looked
+        api.fail(
+            409, action=kmock.action.UPDATE, plural=crds.METRIC_ALARMS.plural, subresource="status"
+        ),  # kopf's status: lost
+        api.fail(409, action=kmock.action.UPDATE, plural=crds.APPS.plural),  # kopf's finalizer and progress
+        api.fail(
+            409, action=kmock.action.CREATE, plural=crds.SCALED_OBJECTS.plural
+        ),  # created by someone since we looked
     ]
     operator.create(alarm_object())
     operator.create(app_named("web"))
     settles(operator, cloudwatch, expected(("web",), alarm_objects=("pods",)))
-    faults.append(api.fail(409, action=kmock.action.UPDATE, plural=SCALED_OBJECTS))  # changed since we looked
-    operator.patch(NATIVE, APPS, "web", {"spec": {"scaling": {"maxReplicas": 12}}})
-    eventually(lambda: (operator.get(KEDA, SCALED_OBJECTS, "web") or {})["spec"]["maxReplicaCount"] == 12)
+    faults.append(
+        api.fail(409, action=kmock.action.UPDATE, plural=crds.SCALED_OBJECTS.plural)
+    )  # changed since we looked
+    operator.patch(crds.APPS, "web", {"spec": {"scaling": {"maxReplicas": 12}}})
+    eventually(lambda: (operator.get(crds.SCALED_OBJECTS, "web") or {})["spec"]["maxReplicaCount"] == 12)
     assert [fault.remaining for fault in faults] == [0, 0, 0, 0]
     settles(operator, cloudwatch, expected(("web",), alarm_objects=("pods",)))
     delete_everything(operator, cloudwatch)  # the alarm object whose status was lost still takes its alarm along
@@ -195,8 +196,8 @@ def test_expired_watches_list_again_and_miss_nothing(
     eventually(lambda: synced(operator, "a0") and synced(operator, "a1"))
     expired = api.fail(410, times=3, action=kmock.action.WATCH)
     api.drop_watches()  # every resumption now finds its version compacted away
-    operator.patch(NATIVE, ALARMS, "a0", {"spec": {"threshold": 30}})
-    operator.delete(NATIVE, ALARMS, "a1")
+    operator.patch(crds.METRIC_ALARMS, "a0", {"spec": {"threshold": 30}})
+    operator.delete(crds.METRIC_ALARMS, "a1")
     operator.create(alarm_object("a2"))
     operator.create(app_named("web"))
     settles(operator, cloudwatch, expected(("web",), alarm_objects=("a0", "a2")))
@@ -212,16 +213,20 @@ def test_bursts_of_500_on_watches_lists_and_writes_are_retried(
     eventually(lambda: synced(operator))
     faults = [  # each is spent by the operator's requests before the test makes one of its kind
         api.fail(500, times=2, action=kmock.action.WATCH),  # kopf's reconnections after the cut below
-        api.fail(500, times=2, action=kmock.action.LIST, plural=ALARMS),  # the app listing its alarm objects
-        api.fail(500, times=2, action=kmock.action.CREATE, plural=ALARMS),  # the app creating them
-        api.fail(500, times=2, action=kmock.action.UPDATE, plural=ALARMS, subresource="status"),  # kopf's status
+        api.fail(
+            500, times=2, action=kmock.action.LIST, plural=crds.METRIC_ALARMS.plural
+        ),  # the app listing its alarm objects
+        api.fail(500, times=2, action=kmock.action.CREATE, plural=crds.METRIC_ALARMS.plural),  # the app creating them
+        api.fail(
+            500, times=2, action=kmock.action.UPDATE, plural=crds.METRIC_ALARMS.plural, subresource="status"
+        ),  # kopf's status
     ]
     api.drop_watches()
     operator.create(app_named("web"))
     eventually(lambda: all(fault.remaining == 0 for fault in faults))
     settles(operator, cloudwatch, expected(("web",), alarm_objects=("pods",)))
-    pruning = api.fail(500, times=2, action=kmock.action.DELETE, plural=ALARMS)
-    operator.patch(NATIVE, APPS, "web", {"spec": {"alarms": app_body()["spec"]["alarms"][1:]}})
+    pruning = api.fail(500, times=2, action=kmock.action.DELETE, plural=crds.METRIC_ALARMS.plural)
+    operator.patch(crds.APPS, "web", {"spec": {"alarms": app_body()["spec"]["alarms"][1:]}})
     eventually(lambda: pruning.remaining == 0)
     settles(operator, cloudwatch, expected(("web",), APP_ALARMS[1:], alarm_objects=("pods",)))
     delete_everything(operator, cloudwatch)
@@ -239,7 +244,7 @@ def test_an_operator_stopped_mid_reconcile_and_restarted_leaves_one_alarm_per_ob
         settles(cluster, cloudwatch, expected(alarm_objects=objects))
         eventually(lambda: all(synced(cluster, name) for name in objects))
         for name in objects:
-            cluster.delete(NATIVE, ALARMS, name)
+            cluster.delete(crds.METRIC_ALARMS, name)
         eventually(lambda: len(aws_alarms(cloudwatch)) < len(objects))  # stopped mid-deletion
     with operating(cluster):
         settles(cluster, cloudwatch, expected())
@@ -252,10 +257,10 @@ def test_an_operator_stopped_mid_reconcile_of_apps_and_restarted_leaves_exactly_
     with operating(cluster, SLOW):
         for name in apps:
             cluster.create(app_named(name))
-        eventually(lambda: names(cluster, KEDA, SCALED_OBJECTS))
+        eventually(lambda: names(cluster, crds.SCALED_OBJECTS))
     with operating(cluster, SLOW):
         settles(cluster, cloudwatch, expected(apps))
-        delete(cluster, NATIVE, APPS, "a")
+        delete(cluster, crds.APPS, "a")
         eventually(lambda: len(aws_dashboards(cloudwatch)) < len(apps))  # stopped mid-deletion
     with operating(cluster):
         settles(cluster, cloudwatch, expected(("b",)))

@@ -17,17 +17,16 @@ import pytest
 
 from kedawatch import settings
 from kedawatch.operator.rendering import app as rendering
-from kedawatch.operator.resources import fields
+from kedawatch.operator.resources import crds, fields
 from kedawatch.operator.resources.composite_alarm import COMPOSITE_ALARM
 from kedawatch.operator.resources.metric_alarm import METRIC_ALARM
 from kedawatch.standins import aws
 from tests.operator.conftest import Cluster, eventually, operating
-from tests.operator.test_alarm_operator import ALARMS, NATIVE, alarm_object, cw_alarm, synced
+from tests.operator.test_alarm_operator import alarm_object, cw_alarm, synced
 from tests.operator.test_alarm_schemas import COMPOSITE, MATH, SINGLE
-from tests.operator.test_app_operator import APPS, app_body
+from tests.operator.test_app_operator import app_body
 from tests.operator.test_app_rendering import example_app
 
-COMPOSITES = "cloudwatchcompositealarms"
 QUIET = 4.0
 """Seconds to watch the operator after a refusal: four of the test settings' drift intervals."""
 
@@ -209,9 +208,9 @@ def assert_problems(problems: list[str], refusal: str | None) -> None:
     assert all(len(problem) < 300 for problem in problems), "a message quotes a long value whole"
 
 
-def condition(cluster: Cluster, plural: str, name: str, kind: str) -> dict[str, Any] | None:
-    obj = cluster.get(NATIVE, plural, name) or {}
-    return next((c for c in obj.get("status", {}).get("conditions", []) if c["type"] == kind), None)
+def condition(cluster: Cluster, kind: crds.Reference, name: str, condition_type: str) -> dict[str, Any] | None:
+    obj = cluster.get(kind, name) or {}
+    return next((c for c in obj.get("status", {}).get("conditions", []) if c["type"] == condition_type), None)
 
 
 def warnings(cluster: Cluster, name: str) -> list[tuple[str, str]]:
@@ -220,7 +219,7 @@ def warnings(cluster: Cluster, name: str) -> list[tuple[str, str]]:
 
 def test_unknown_keys_and_long_values_are_named_by_the_operator(operator: Cluster) -> None:
     operator.create(alarm_object(datapointToAlarm=2, description="d" * 1025))
-    found = eventually(lambda: condition(operator, ALARMS, "pods", "Synced"))
+    found = eventually(lambda: condition(operator, crds.METRIC_ALARMS, "pods", "Synced"))
     assert (found["status"], found["reason"]) == ("False", "InvalidSpec")
     assert found["message"] == (
         "spec.datapointToAlarm: unknown field; spec.description: too long: 1025 characters, at most 1024"
@@ -240,7 +239,7 @@ def test_an_invalid_app_is_told_in_its_condition_and_an_event(operator: Cluster)
     app = app_body()
     app["spec"]["alarms"][0]["replicasNearMax"]["fraction"] = 1.5
     operator.create(app)
-    found = eventually(lambda: condition(operator, APPS, "otlp-consumer", "Ready"))
+    found = eventually(lambda: condition(operator, crds.APPS, "otlp-consumer", "Ready"))
     assert (found["status"], found["reason"]) == ("False", "InvalidSpec")
     assert found["message"] == "spec.alarms.0.replicasNearMax.fraction: 1.5 is greater than the maximum of 1"
     assert eventually(lambda: warnings(operator, "otlp-consumer")) == [("InvalidSpec", found["message"])]
@@ -276,13 +275,13 @@ def test_a_spec_aws_refuses_waits_in_its_condition_without_writing_again(
     body["spec"] = {key: value for key, value in body["spec"].items() if value is not None}
     with operating(cluster):
         cluster.create(body)
-        found = eventually(lambda: condition(cluster, ALARMS, "pods", "Synced"))
+        found = eventually(lambda: condition(cluster, crds.METRIC_ALARMS, "pods", "Synced"))
         assert (found["status"], found["reason"]) == ("False", "AwsRejected")
         assert found["message"] == f"AWS invalid request: ValidationError: {aws_message}"
         time.sleep(QUIET)
         assert proxy.calls["PutMetricAlarm"] == 1, "the drift repair must not write a refused spec again"
         assert warnings(cluster, "pods") == [("AwsRejected", found["message"])]
-        cluster.patch(NATIVE, ALARMS, "pods", {"spec": {"description": "a new spec is tried again"}})
+        cluster.patch(crds.METRIC_ALARMS, "pods", {"spec": {"description": "a new spec is tried again"}})
         eventually(lambda: proxy.calls["PutMetricAlarm"] == 2)
 
 
@@ -298,11 +297,12 @@ def test_a_composite_naming_missing_alarms_retries_with_backoff(cluster: Cluster
         return aws.Fault(400, "ValidationError", message=missing)
 
     proxy.choose = refuse
-    body = {"apiVersion": NATIVE, "kind": "CloudWatchCompositeAlarm", "metadata": {"name": "c", "namespace": "default"},
+    body = {"apiVersion": crds.COMPOSITE_ALARMS.api_version, "kind": crds.COMPOSITE_ALARMS.kind,
+            "metadata": {"name": "c", "namespace": "default"},
             "spec": {"alarmRule": 'ALARM("prod/default/pods")'}}  # fmt: skip
     with operating(cluster):
         cluster.create(body)
-        found = eventually(lambda: condition(cluster, COMPOSITES, "c", "Synced"))
+        found = eventually(lambda: condition(cluster, crds.COMPOSITE_ALARMS, "c", "Synced"))
         assert (found["status"], found["reason"]) == ("False", "AlarmsMissing")
         assert found["message"] == f"AWS invalid request: ValidationError: {missing}; retrying until they exist"
         eventually(lambda: len(attempts) == 4)
@@ -320,7 +320,7 @@ def test_an_app_whose_dashboard_aws_refuses_says_so_without_a_write_loop(
     )
     with operating(cluster):
         cluster.create(app_body())
-        found = eventually(lambda: condition(cluster, APPS, "otlp-consumer", "Ready"))
+        found = eventually(lambda: condition(cluster, crds.APPS, "otlp-consumer", "Ready"))
         assert (found["status"], found["reason"]) == ("False", "DashboardFailed")
         assert found["message"] == f"AWS invalid request: InvalidParameterInput: {refusal}"
         time.sleep(QUIET)

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
+from kedawatch.operator.resources import crds
 from kedawatch.standins import aws
 from tests.operator.conftest import FAST, Cluster, eventually, operating
-from tests.operator.test_alarm_operator import ALARMS, alarm_object
-from tests.operator.test_app_operator import APPS, KEDA, NATIVE, app_body
+from tests.operator.test_alarm_operator import alarm_object
+from tests.operator.test_app_operator import app_body
 from tests.operator.test_app_rendering import SQS_TRIGGER
 from tests.operator.test_spec_edges import condition, warnings
 
@@ -40,7 +41,7 @@ def restricted(cluster: Cluster, moto: aws.MotoServer, tmp_path: Path) -> Iterat
 def test_an_alarm_calling_another_teams_topic_is_denied_and_never_written(restricted: Cluster, cloudwatch: Any) -> None:
     foreign = "arn:aws:sns:us-east-1:123456789012:team-b-pager"
     restricted.create(alarm_object(alarmActions=[OWN_TOPIC, foreign]))
-    found = eventually(lambda: condition(restricted, ALARMS, "pods", "Synced"))
+    found = eventually(lambda: condition(restricted, crds.METRIC_ALARMS, "pods", "Synced"))
     assert (found["status"], found["reason"]) == ("False", "Denied")
     assert found["message"] == (
         f"namespace 'default' may not use action '{foreign}':"
@@ -49,7 +50,7 @@ def test_an_alarm_calling_another_teams_topic_is_denied_and_never_written(restri
     assert eventually(lambda: warnings(restricted, "pods")) == [("Denied", found["message"])]
     time.sleep(1.5)
     assert cloudwatch.describe_alarms()["MetricAlarms"] == []
-    restricted.patch(NATIVE, ALARMS, "pods", {"spec": {"alarmActions": [OWN_TOPIC]}})
+    restricted.patch(crds.METRIC_ALARMS, "pods", {"spec": {"alarmActions": [OWN_TOPIC]}})
     eventually(lambda: cloudwatch.describe_alarms()["MetricAlarms"])
 
 
@@ -67,10 +68,10 @@ def test_an_app_the_policy_refuses_is_denied_whole(
     app = app_body()
     app["spec"]["scaling"]["triggers"] = [{"sqs": {k: v for k, v in trigger["sqs"].items() if v is not None}}]
     restricted.create(app)
-    found = eventually(lambda: condition(restricted, APPS, "otlp-consumer", "Ready"))
+    found = eventually(lambda: condition(restricted, crds.APPS, "otlp-consumer", "Ready"))
     assert (found["status"], found["reason"]) == ("False", "Denied")
     assert f"namespace 'default' may not use {denied}: tenancy rule namespaces[0] (default)" in found["message"]
     assert found["message"].endswith("nothing was created or changed")
     time.sleep(1.0)
-    assert restricted.get(KEDA, "scaledobjects", "otlp-consumer") is None
+    assert restricted.get(crds.SCALED_OBJECTS, "otlp-consumer") is None
     assert cloudwatch.list_dashboards()["DashboardEntries"] == []
