@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from kedawatch.aws import errors
+from kedawatch.aws import calls
+
+if TYPE_CHECKING:
+    from mypy_boto3_sts import STSClient
 
 __all__ = ["own_account"]
 
 
-def own_account(sts: Any) -> str:
+def own_account(sts: STSClient) -> str:
     """sts:GetCallerIdentity, which needs no IAM permission: any valid credentials may ask who they are."""
-    try:
-        return str(sts.get_caller_identity()["Account"])
-    except Exception as exc:
-        raise errors.translate(exc) from exc
+    return calls.call(sts.get_caller_identity)["Account"]

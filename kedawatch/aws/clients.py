@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import boto3
 import botocore.config
@@ -16,9 +16,15 @@ import botocore.config
 from kedawatch import __version__, settings
 from kedawatch.aws import errors, identities
 
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sts import STSClient
+
 __all__ = ["AwsClients", "CallObserver", "RoleAssumer"]
 
-RoleAssumer = Callable[[Any, str], boto3.session.Session]
+RoleAssumer = Callable[["STSClient", str], boto3.session.Session]
 """Given an STS client and a role ARN, a session with that role's credentials (`roles.assume`)."""
 CallObserver = Callable[[str, str], None]
 """Told of every AWS API call made: the operation's name and its outcome (`ok` or AWS's error code)."""
@@ -46,7 +52,18 @@ class AwsClients:
         """The region of the process's own configuration (AWS_REGION, AWS_DEFAULT_REGION, profile)."""
         return self._base.region_name
 
+    @overload
+    def client(self, service: Literal["cloudwatch"], identity: identities.AwsIdentity) -> CloudWatchClient: ...
+    @overload
+    def client(self, service: Literal["sqs"], identity: identities.AwsIdentity) -> SQSClient: ...
+    @overload
+    def client(self, service: Literal["sts"], identity: identities.AwsIdentity) -> STSClient: ...
+    @overload
+    def client(
+        self, service: Literal["resourcegroupstaggingapi"], identity: identities.AwsIdentity
+    ) -> ResourceGroupsTaggingAPIClient: ...
     def client(self, service: str, identity: identities.AwsIdentity) -> Any:
+        """The client of `service` for `identity`, created on first use and shared by every thread."""
         key = (service, identity)
         with self._lock:
             client = self._clients.get(key)

@@ -9,9 +9,12 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kedawatch.aws import errors
+from kedawatch.aws import calls, errors
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
 
 __all__ = [
     "MAX_QUERIES",
@@ -64,7 +67,7 @@ class MetricQuery:
 
 
 def get_metric_data(
-    client: Any, queries: Sequence[MetricQuery], start: datetime.datetime, end: datetime.datetime
+    client: CloudWatchClient, queries: Sequence[MetricQuery], start: datetime.datetime, end: datetime.datetime
 ) -> list[Outcome]:
     """Each query's outcome, in order. Raises only when the whole call failed for a reason not its own."""
     try:
@@ -79,24 +82,21 @@ def get_metric_data(
 
 
 def _call(
-    client: Any, queries: Sequence[MetricQuery], start: datetime.datetime, end: datetime.datetime
+    client: CloudWatchClient, queries: Sequence[MetricQuery], start: datetime.datetime, end: datetime.datetime
 ) -> list[Outcome]:
     # Ids that a user's expression is unlikely to name; KEDA's own single query is `q1`.
     ids = [f"kw{index}" for index in range(len(queries))]
     points: dict[str, list[tuple[datetime.datetime, float]]] = {query_id: [] for query_id in ids}
     failures: dict[str, errors.AwsError] = {}
     pages = client.get_paginator("get_metric_data").paginate(
-        MetricDataQueries=[query.to_api(query_id) for query, query_id in zip(queries, ids, strict=True)],
+        MetricDataQueries=[query.to_api(query_id) for query, query_id in zip(queries, ids, strict=True)],  # type: ignore[misc]
         StartTime=start,
         EndTime=end,
         ScanBy="TimestampDescending",
     )
-    try:
-        for page in pages:
-            for result in page.get("MetricDataResults", []):
-                _collect(result, points, failures)
-    except Exception as exc:
-        raise errors.translate(exc) from exc
+    for page in calls.pages(pages, "GetMetricData"):
+        for result in page.get("MetricDataResults", []):
+            _collect(dict(result), points, failures)
     return [failures.get(query_id) or _newest_first(points[query_id]) for query_id in ids]
 
 

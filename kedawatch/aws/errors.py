@@ -25,18 +25,20 @@ TRANSIENT = frozenset({Failure.THROTTLED, Failure.UNAVAILABLE, Failure.INTERNAL}
 
 
 class AwsError(Exception):
-    """An AWS call failed. `code` is AWS's own error code (or the transport's), kept for messages."""
+    """An AWS call failed. `code` is AWS's own error code (or the transport's), kept for messages, and
+    `operation` the API operation that failed (PutMetricAlarm), when known."""
 
-    def __init__(self, failure: Failure, code: str, message: str) -> None:
+    def __init__(self, failure: Failure, code: str, message: str, operation: str = "") -> None:
         super().__init__(f"{code}: {message}")
         self.failure = failure
         self.code = code
         self.message = message
+        self.operation = operation
 
     def again(self) -> AwsError:
         """A new instance of this error, for raising a cached one: raising the same instance again would keep
         every frame it passed through alive, growing memory with each answer from cache."""
-        return AwsError(self.failure, self.code, self.message)
+        return AwsError(self.failure, self.code, self.message, self.operation)
 
 
 _NOT_FOUND = {
@@ -71,31 +73,36 @@ _THROTTLED = {
 }
 
 
-def translate(exc: Exception) -> AwsError:
-    """Map a botocore exception (or an already translated one) onto an `AwsError`."""
+def translate(exc: Exception, operation: str = "") -> AwsError:
+    """Map a botocore exception (or an already translated one) onto an `AwsError` of `operation`."""
     if isinstance(exc, AwsError):
         return exc
+    failure, code, message = _kind_of(exc)
+    return AwsError(failure, code, message, operation)
+
+
+def _kind_of(exc: Exception) -> tuple[Failure, str, str]:
     if isinstance(exc, botocore.exceptions.ClientError):
         return _from_client_error(exc)
     if isinstance(exc, botocore.exceptions.ReadTimeoutError | botocore.exceptions.ConnectTimeoutError):
-        return AwsError(Failure.UNAVAILABLE, "Timeout", str(exc))
+        return Failure.UNAVAILABLE, "Timeout", str(exc)
     if isinstance(exc, botocore.exceptions.EndpointConnectionError | botocore.exceptions.ConnectionError):
-        return AwsError(Failure.UNAVAILABLE, "ConnectionError", str(exc))
+        return Failure.UNAVAILABLE, "ConnectionError", str(exc)
     if isinstance(exc, botocore.exceptions.NoCredentialsError | botocore.exceptions.PartialCredentialsError):
-        return AwsError(Failure.DENIED, "NoCredentials", str(exc))
+        return Failure.DENIED, "NoCredentials", str(exc)
     if isinstance(exc, botocore.exceptions.NoRegionError):
-        return AwsError(Failure.INVALID, "NoRegion", str(exc))
+        return Failure.INVALID, "NoRegion", str(exc)
     if isinstance(exc, botocore.exceptions.ParamValidationError):
-        return AwsError(Failure.INVALID, "ParamValidation", str(exc))
-    return AwsError(Failure.INTERNAL, type(exc).__name__, str(exc))
+        return Failure.INVALID, "ParamValidation", str(exc)
+    return Failure.INTERNAL, type(exc).__name__, str(exc)
 
 
-def _from_client_error(exc: botocore.exceptions.ClientError) -> AwsError:
+def _from_client_error(exc: botocore.exceptions.ClientError) -> tuple[Failure, str, str]:
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "Unknown"))
     message = str(error.get("Message", "")) or str(exc)
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    return AwsError(_failure_of(code, status), code, message)
+    return _failure_of(code, status), code, message
 
 
 def _failure_of(code: str, status: int) -> Failure:

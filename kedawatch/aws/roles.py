@@ -5,22 +5,27 @@ Only the scaler assumes roles (a trigger's `awsRoleArn`); it hands `assume` to `
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 import botocore.credentials
 import botocore.session
+
+from kedawatch.aws import calls
+
+if TYPE_CHECKING:
+    from mypy_boto3_sts import STSClient
 
 __all__ = ["SESSION_NAME", "assume"]
 
 SESSION_NAME = "kedawatch"
 
 
-def assume(sts: Any, role_arn: str) -> boto3.session.Session:
+def assume(sts: STSClient, role_arn: str) -> boto3.session.Session:
     """A session whose credentials are `role_arn`'s, fetched on first use and refreshed before expiry."""
 
     def fetch() -> dict[str, str]:
-        answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)["Credentials"]
+        answer = calls.call(sts.assume_role, RoleArn=role_arn, RoleSessionName=SESSION_NAME)["Credentials"]
         return {
             "access_key": answer["AccessKeyId"],
             "secret_key": answer["SecretAccessKey"],

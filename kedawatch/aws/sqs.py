@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING
 
-from kedawatch.aws import errors
+from kedawatch.aws import calls
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 __all__ = ["QueueDepth", "get_queue_depth"]
 
-_ATTRIBUTES = [
+_ATTRIBUTES: list[QueueAttributeNameType] = [
     "ApproximateNumberOfMessages",
     "ApproximateNumberOfMessagesNotVisible",
     "ApproximateNumberOfMessagesDelayed",
@@ -23,11 +27,8 @@ class QueueDepth:
     delayed: int
 
 
-def get_queue_depth(client: Any, queue_url: str) -> QueueDepth:
+def get_queue_depth(client: SQSClient, queue_url: str) -> QueueDepth:
     """One GetQueueAttributes for all three counts, so triggers with other flags share the read."""
-    try:
-        answer = client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=_ATTRIBUTES)
-    except Exception as exc:
-        raise errors.translate(exc) from exc
+    answer = calls.call(client.get_queue_attributes, QueueUrl=queue_url, AttributeNames=_ATTRIBUTES)
     counts = answer.get("Attributes", {})
     return QueueDepth(*(int(counts.get(name, 0)) for name in _ATTRIBUTES))

@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import kubernetes
 import yaml
 
 from kedawatch import settings
+from kedawatch.aws import alarms, clients, identities, workload
 from kedawatch.demo import keda, world
 from kedawatch.operator import objects, run
 from kedawatch.operator.rendering import alarm_presets
@@ -29,6 +29,7 @@ __all__ = ["Scenario", "Summary", "play"]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "otlp-consumer.yaml"
 CLUSTER = "demo"
+REGION = "us-east-1"
 NAMESPACE = "default"
 APP = "otlp-consumer"
 NEAR_MAX = f"{APP}-near-max-replicas"
@@ -75,11 +76,13 @@ async def play(scenario: Scenario = Scenario(), out: Callable[[str], None] = pri
 
 
 @contextlib.contextmanager
-def _aws() -> Iterator[dict[str, Any]]:
+def _aws() -> Iterator[world.Cloud]:
     moto = aws.MotoServer().start()
     previous = aws.use_endpoint(moto.url)
     try:
-        yield {"sqs": boto3.client("sqs"), "cloudwatch": boto3.client("cloudwatch")}
+        aws_clients = clients.AwsClients(settings.AwsSettings())
+        here = identities.AwsIdentity(REGION)
+        yield world.Cloud(aws_clients.client("sqs", here), aws_clients.client("cloudwatch", here))
     finally:
         moto.stop()
         aws.restore_environment(previous)
@@ -111,18 +114,18 @@ def _operator(cluster: standin.ApiServer, scaler_port: int) -> contextlib.Abstra
 
 
 async def _replay(
-    scenario: Scenario, cloud: dict[str, Any], cluster: standin.ApiServer, scaler: server.ScalerServer,
+    scenario: Scenario, cloud: world.Cloud, cluster: standin.ApiServer, scaler: server.ScalerServer,
     out: Callable[[str], None],
 ) -> Summary:  # fmt: skip
     client = run.kube_client(cluster.kubeconfig)
-    queue_url = cloud["sqs"].create_queue(QueueName="otlp-queue")["QueueUrl"]
+    queue_url = workload.create_queue(cloud.sqs, "otlp-queue")
     app_spec = await asyncio.to_thread(_apply, client, scenario.example)
     out(f"applied {scenario.example.name}: the operator generates the ScaledObject and the alarms ...")
     scaled_object = await _wait_for(lambda: objects.get(client, crds.SCALED_OBJECTS, NAMESPACE, APP))
     driver = keda.KedaDriver(scaled_object)
     driver.open_streams()
-    app = world.App(cloud["sqs"], queue_url)
-    evaluator = world.AlarmEvaluator(cloud["cloudwatch"])
+    app = world.App(cloud.sqs, queue_url)
+    evaluator = world.AlarmEvaluator(cloud.cloudwatch)
     pods = alarm_presets.running_pods_dimensions(app_spec, settings.OperatorSettings(cluster_name=CLUSTER))
     dimensions = [{"Name": d["name"], "Value": d["value"]} for d in pods]
     summary = Summary(max_replicas=scaled_object["spec"]["maxReplicaCount"])
@@ -146,7 +149,7 @@ async def _replay(
             summary.builtin_aws_calls += 2 * len(scaled_object["spec"]["triggers"])
             summary.peak_replicas = max(summary.peak_replicas, app.replicas)
             await asyncio.to_thread(_scale, client, app.replicas)
-            await asyncio.to_thread(world.publish_running_pods, cloud["cloudwatch"], dimensions, app.replicas)
+            await asyncio.to_thread(world.publish_running_pods, cloud.cloudwatch, dimensions, app.replicas)
             await asyncio.to_thread(evaluator.evaluate)
             state = await asyncio.to_thread(_alarm_state, client)
             if state and (not summary.alarm_states or summary.alarm_states[-1] != state):
@@ -164,7 +167,7 @@ async def _replay(
         if driver.first_push is not None:
             summary.push_after = (driver.first_push - arrived) * scenario.speed
         await driver.close()
-    summary.alarm_threshold = _threshold(cloud["cloudwatch"])
+    summary.alarm_threshold = _threshold(cloud)
     _report(summary, out)
     return summary
 
@@ -208,9 +211,10 @@ def _aws_calls(scaler: server.ScalerServer) -> int:
     ))  # fmt: skip
 
 
-def _threshold(cloudwatch: Any) -> float | None:
-    found = cloudwatch.describe_alarms(AlarmNames=[f"{CLUSTER}/{NAMESPACE}/{NEAR_MAX}"])["MetricAlarms"]
-    return float(found[0]["Threshold"]) if found else None
+def _threshold(cloud: world.Cloud) -> float | None:
+    name = f"{CLUSTER}/{NAMESPACE}/{NEAR_MAX}"
+    found = alarms.describe(cloud.cloudwatch, [name]).get(name)
+    return float(found["Threshold"]) if found else None
 
 
 def _report(summary: Summary, out: Callable[[str], None]) -> None:

@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from kedawatch.aws import alarms, clients, dashboards, identities
 from kedawatch.operator import ownership, pacing
@@ -118,7 +118,12 @@ class AlarmStore:
         await self._paced(self._writes, "cloudwatch", region, call, *args)
 
     async def _paced(
-        self, pace: pacing.PacedExecutor, service: str, region: str, call: Callable[..., T], *args: Any
+        self,
+        pace: pacing.PacedExecutor,
+        service: Literal["cloudwatch", "resourcegroupstaggingapi"],
+        region: str,
+        call: Callable[..., T],
+        *args: Any,
     ) -> T:
         client = self._aws.client(service, identities.AwsIdentity(region))
         loop = asyncio.get_running_loop()

@@ -98,4 +98,4 @@ def _scrape(port: int) -> str:
 def _credentials(scaler: Scaler, identity: identities.AwsIdentity) -> Any:
     """The assumed role's credentials, as the client signs with them (botocore has no public accessor)."""
     client = scaler.server.aws.client("sqs", identity)
-    return client._request_signer._credentials.get_frozen_credentials()
+    return client._request_signer._credentials.get_frozen_credentials()  # type: ignore[attr-defined]
