@@ -35,9 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     _scaler_parser(commands.add_parser("scaler", help="serve KEDA's external scaler protocol"))
     _operator_parser(commands.add_parser("operator", help="run the alarm operator (kopf)"))
     _render_parser(commands.add_parser("render", help="print the objects the operator creates for AppObservability"))
-    crds = commands.add_parser("crds", help="print the CustomResourceDefinitions (or write one file each)")
-    crds.add_argument("--write", type=Path, metavar="DIR", help="write <plural>.<group>.yaml files into DIR")
-    crds.set_defaults(command=_run_crds)
+    definitions = commands.add_parser("crds", help="print the CustomResourceDefinitions (or write one file each)")
+    definitions.add_argument("--write", type=Path, metavar="DIR", help="write <plural>.<group>.yaml files into DIR")
+    definitions.set_defaults(command=_run_crds)
     demo = commands.add_parser("demo", help="replay a scaling scenario locally on stand-ins (needs the demo extra)")
     demo.add_argument("--speed", type=float, default=5.0, help="simulated seconds per second (default 5)")
     demo.set_defaults(command=_run_demo)
@@ -69,13 +69,13 @@ def _add_logging(parser: argparse.ArgumentParser) -> None:
 
 def _scaler_parser(parser: argparse.ArgumentParser) -> None:
     defaults = settings.ScalerSettings()
-    server, hub = defaults.server, defaults.hub
-    _flag(parser, "--host", default=server.host, help="address to listen on")
-    _flag(parser, "--port", default=server.port, type=int, help="gRPC port for KEDA (health and reflection too)")
+    serving, hubbing = defaults.server, defaults.hub
+    _flag(parser, "--host", default=serving.host, help="address to listen on")
+    _flag(parser, "--port", default=serving.port, type=int, help="gRPC port for KEDA (health and reflection too)")
     _flag(
         parser,
         "--metrics-port",
-        default=server.metrics_port,
+        default=serving.metrics_port,
         type=int,
         help="Prometheus port; 0 turns it off",
     )
@@ -86,23 +86,23 @@ def _scaler_parser(parser: argparse.ArgumentParser) -> None:
     _flag(
         parser,
         "--sqs-freshness",
-        default=hub.sqs_freshness,
+        default=hubbing.sqs_freshness,
         type=float,
         help="seconds an SQS depth is reused",
     )
     _flag(
-        parser, "--cloudwatch-freshness", default=hub.cloudwatch_freshness, type=float,
+        parser, "--cloudwatch-freshness", default=hubbing.cloudwatch_freshness, type=float,
         help="seconds a CloudWatch value is reused (capped at the metric's period)",
     )  # fmt: skip
     _flag(
-        parser, "--sqs-push-interval", default=hub.sqs_push_interval, type=float,
+        parser, "--sqs-push-interval", default=hubbing.sqs_push_interval, type=float,
         help="seconds between StreamIsActive checks of a queue",
     )  # fmt: skip
     _flag(
-        parser, "--stale-limit", default=hub.stale_limit, type=float,
+        parser, "--stale-limit", default=hubbing.stale_limit, type=float,
         help="seconds the last good value is answered while AWS fails; 0 turns it off",
     )  # fmt: skip
-    _flag(parser, "--max-streams", default=server.max_streams, type=int, help="StreamIsActive streams open at most")
+    _flag(parser, "--max-streams", default=serving.max_streams, type=int, help="StreamIsActive streams open at most")
     _add_policy(parser)
     _add_logging(parser)
     parser.set_defaults(command=_run_scaler)

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Denied", "PolicyError", "Rule", "TenantPolicy", "load"]
+__all__ = ["Denied", "PolicyError", "TenantPolicy", "load", "parse"]
 
 _KEYS = ("roleArns", "regions", "endpoints", "actionArns")
 _DEFAULT = {"roleArns": (), "regions": ("*",), "endpoints": (), "actionArns": ("arn:*:*:*:{account}:*",)}

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sts import STSClient
 
-__all__ = ["AwsClients", "CallObserver", "RoleAssumer"]
+__all__ = ["AwsClients"]
 
 RoleAssumer = Callable[["STSClient", str], boto3.session.Session]
 """Given an STS client and a role ARN, a session with that role's credentials (`roles.assume`)."""

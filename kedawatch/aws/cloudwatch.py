@@ -16,12 +16,7 @@ from kedawatch.aws import calls, errors
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
 
-__all__ = [
-    "MAX_QUERIES",
-    "MetricQuery",
-    "Outcome",
-    "get_metric_data",
-]
+__all__ = ["MAX_QUERIES", "MetricQuery", "get_metric_data"]
 
 MAX_QUERIES = 500
 """GetMetricData's limit on queries per call."""

@@ -16,7 +16,7 @@ from kedawatch.aws import calls
 if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
-__all__ = ["SESSION_NAME", "assume"]
+__all__ = ["assume"]
 
 SESSION_NAME = "kedawatch"
 

@@ -14,7 +14,7 @@ import grpc
 from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
 
-__all__ = ["KedaDriver", "desired_replicas", "evaluate"]
+__all__ = ["KedaDriver", "evaluate"]
 
 HPA_DEADLINE = 3.0
 

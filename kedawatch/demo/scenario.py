@@ -25,7 +25,7 @@ from kedawatch.scaler import server
 from kedawatch.standins import aws
 from kedawatch.standins import kubernetes as standin
 
-__all__ = ["Scenario", "Summary", "play"]
+__all__ = ["Scenario", "play"]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "otlp-consumer.yaml"
 CLUSTER = "demo"

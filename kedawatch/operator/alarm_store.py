@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 from kedawatch.aws import alarms, clients, dashboards, identities
 from kedawatch.operator import ownership, pacing
 
-__all__ = ["AlarmStore", "Sighting"]
+__all__ = ["AlarmStore"]
 
 T = TypeVar("T")
 

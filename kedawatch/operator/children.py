@@ -17,7 +17,7 @@ import kubernetes
 from kedawatch.operator import objects
 from kedawatch.operator.resources import crds
 
-__all__ = ["Applied", "Children", "Unavailable"]
+__all__ = ["Children", "Unavailable"]
 
 TRANSIENT = frozenset({409, 429, 500, 502, 503, 504})
 """A conflict (created or changed since we read it), throttling, or an API server failing or restarting."""

@@ -13,7 +13,7 @@ from kedawatch import settings, tenancy
 from kedawatch.aws import errors
 from kedawatch.operator import alarm_store
 
-__all__ = ["ACTION_KEYS", "Context", "Retry", "check_policy", "retry_if_transient"]
+__all__ = ["Context", "Retry", "check_policy", "retry_if_transient"]
 
 ACTION_KEYS = ("AlarmActions", "OKActions", "InsufficientDataActions")
 """The alarm parameters that name actions, each checked against the tenant policy."""

@@ -20,7 +20,7 @@ from kedawatch.aws import accounts, clients, errors
 from kedawatch.aws.identities import AwsIdentity
 from kedawatch.operator import alarm_store, kernel, main, pacing
 
-__all__ = ["in_thread", "kopf_settings", "make_context", "run"]
+__all__ = ["in_thread", "kube_client", "run"]
 
 ANNOTATION_PREFIX = "kedawatch.io"
 TIMER_EXIT_POLLING = 1.0

@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["condition", "newly_failing", "status"]
+__all__ = ["newly_failing", "status"]
 
 
 def status(

@@ -23,7 +23,7 @@ from kedawatch.aws import errors
 from kedawatch.scaler import reads, telemetry
 from kedawatch.scaler.sources import base
 
-__all__ = ["MetricHub"]
+__all__ = ["Clock", "MetricHub"]
 
 R = TypeVar("R")
 Clock = Callable[[], float]

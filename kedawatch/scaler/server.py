@@ -19,7 +19,7 @@ from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
 from kedawatch.scaler import hub, registry, service, telemetry, triggers
 
-__all__ = ["ScalerServer", "run"]
+__all__ = ["MAX_MESSAGE_BYTES", "ScalerServer", "run"]
 
 logger = logging.getLogger(__name__)
 

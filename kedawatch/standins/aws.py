@@ -24,7 +24,6 @@ from moto.server import ThreadedMotoServer
 __all__ = [
     "INTERNAL_ERROR",
     "THROTTLING",
-    "Chooser",
     "CountingProxy",
     "Fault",
     "MotoServer",

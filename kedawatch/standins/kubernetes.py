@@ -35,7 +35,7 @@ import kopf
 import yaml
 from kmock._internal import rendering  # kmock does not export Response, the only way to answer 201
 
-__all__ = ["ApiServer", "Fault", "KubernetesApi", "connection_info", "write_kubeconfig"]
+__all__ = ["ApiServer", "KubernetesApi"]
 
 Body = dict[str, Any]
 

@@ -11,7 +11,7 @@ from kedawatch.aws import names
 from kedawatch.operator.rendering import owned
 from kedawatch.operator.resources import crds
 
-__all__ = ["alarm_object", "running_pods_dimensions"]
+__all__ = ["alarm_object", "queue_name", "running_pods_dimensions"]
 
 
 def alarm_object(

@@ -9,7 +9,7 @@ from typing import Any
 from kedawatch import settings
 from kedawatch.operator.rendering import alarm_presets
 
-__all__ = ["dashboard", "dashboard_name", "with_alarm_widget"]
+__all__ = ["dashboard", "with_alarm_widget"]
 
 
 def dashboard_name(app: Mapping[str, Any], operator: settings.OperatorSettings) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from kedawatch.operator.resources import crds
 
-__all__ = ["MANAGED_BY", "child_meta", "owner_reference"]
+__all__ = ["child_meta"]
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kedawatch"}
 

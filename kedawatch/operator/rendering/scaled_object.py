@@ -14,7 +14,7 @@ from kedawatch.operator.rendering import owned
 from kedawatch.operator.resources import app_observability as app_kind
 from kedawatch.operator.resources import crds
 
-__all__ = ["SOURCE_OF", "scaled_object", "trigger_metadata", "trigger_problems"]
+__all__ = ["scaled_object", "trigger_metadata", "trigger_problems"]
 
 SOURCE_OF = {"sqs": "aws-sqs-queue", "cloudwatch": "aws-cloudwatch"}
 """Each trigger kind of an AppObservability, and the scaler source it becomes."""

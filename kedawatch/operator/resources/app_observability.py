@@ -15,7 +15,7 @@ from kedawatch.aws import names, vocabulary
 from kedawatch.operator.resources import metric_alarm
 from kedawatch.operator.resources.fields import Field, Kind, Rule
 
-__all__ = ["APP_OBSERVABILITY", "PRESETS", "TRIGGER_KEYS", "TriggerKey"]
+__all__ = ["APP_OBSERVABILITY", "TRIGGER_KEYS"]
 
 
 @dataclasses.dataclass(frozen=True)

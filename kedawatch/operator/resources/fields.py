@@ -17,7 +17,7 @@ import jsonschema
 
 from kedawatch.aws import names
 
-__all__ = ["Field", "Kind", "Rule", "plain_schema", "string_list", "validate"]
+__all__ = ["Field", "Kind", "Rule", "Spec", "plain_schema", "string_list", "validate"]
 
 Spec = Mapping[str, Any]
 

@@ -8,7 +8,7 @@ from kedawatch.aws import names, vocabulary
 from kedawatch.operator.resources import common
 from kedawatch.operator.resources.fields import Field, Kind, Rule, Spec
 
-__all__ = ["BAND_OPERATORS", "FIELDS_BY_KEY", "METRIC_ALARM"]
+__all__ = ["FIELDS_BY_KEY", "METRIC_ALARM"]
 
 OPERATORS = (
     "GreaterThanOrEqualToThreshold",

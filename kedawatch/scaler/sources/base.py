@@ -12,7 +12,7 @@ from kedawatch import settings
 from kedawatch.aws import clients, errors, identities, names
 from kedawatch.scaler import metadata, reads, telemetry
 
-__all__ = ["AwsParams", "Fetcher", "NoValue", "Source", "metric_name", "refuse_static_credentials"]
+__all__ = ["Answer", "AwsParams", "Fetcher", "NoValue", "Source", "metric_name", "refuse_static_credentials"]
 
 _CREDENTIALS = ("awsAccessKeyID", "awsAccessKeyId", "awsSecretAccessKey", "awsSessionToken")
 

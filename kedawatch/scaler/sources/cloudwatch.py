@@ -12,7 +12,7 @@ from kedawatch.aws import clients, cloudwatch, errors, identities, names, vocabu
 from kedawatch.scaler import metadata, reads, telemetry
 from kedawatch.scaler.sources import base
 
-__all__ = ["CloudWatchMetric", "MetricDataFetcher", "MetricRead", "query_window"]
+__all__ = ["CloudWatchMetric", "MetricRead", "query_window"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

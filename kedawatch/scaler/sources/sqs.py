@@ -11,7 +11,7 @@ from kedawatch.aws import clients, errors, identities, names, sqs
 from kedawatch.scaler import metadata, reads, telemetry
 from kedawatch.scaler.sources import base
 
-__all__ = ["QueueDepthFetcher", "QueueDepthRead", "SqsQueueDepth"]
+__all__ = ["SqsQueueDepth"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
