@@ -19,25 +19,23 @@ import os
 import socketserver
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, Self, TypeVar
 
 import boto3
 import botocore.config
 import grpc
 
-from kedawatch import settings
 from kedawatch.demo import keda
 from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
-from kedawatch.scaler import hub, server
 from kedawatch.standins import aws
+from kedawatch.standins.clock import FakeClock
 
 __all__ = [
     "LOOPBACK",
     "ChildProcess",
-    "FakeClock",
-    "KedaDriver",
+    "KedaLoad",
     "ServerProcess",
     "StandIns",
     "aws_client",
@@ -52,11 +50,11 @@ __all__ = [
     "quiet_logs",
     "ratio",
     "ref",
-    "running_scaler",
     "sqs_metadata",
     "stub_for",
     "threaded",
     "verdict",
+    "while_time_passes",
 ]
 
 LOOPBACK = "127.0.0.1"
@@ -216,27 +214,15 @@ def kedawatch_server(*flags: str, metrics_port: int = 0) -> ServerProcess:
     )  # fmt: skip
 
 
-class FakeClock:
-    """A monotonic clock the benchmark moves by hand, so ten minutes of freshness take seconds."""
-
-    def __init__(self, start: float = 1_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@contextlib.asynccontextmanager
-async def running_scaler(
-    hub_settings: settings.HubSettings, clock: hub.Clock | None = None
-) -> AsyncIterator[server.ScalerServer]:
-    """A ScalerServer on a free loopback port, without its /metrics listener."""
-    loopback = settings.ServerSettings(host=LOOPBACK, port=0, metrics_port=0, grace=1.0)
-    async with server.ScalerServer(settings.ScalerSettings(server=loopback, hub=hub_settings), clock=clock) as scaler:
-        yield scaler
+async def while_time_passes(clock: FakeClock, work: Awaitable[T], step: float) -> T:
+    """`work`, moving `clock` on by `step` for each `step` of real time it takes: the scaler's reads gather on
+    its clock, so a tick takes simulated time too (as a real one takes real time)."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        await asyncio.wait({task}, timeout=step)
+        if not task.done():
+            await clock.advance(step)
+    return task.result()
 
 
 @contextlib.asynccontextmanager
@@ -316,7 +302,7 @@ class ChildProcess:
         return self.conn.recv()
 
 
-class KedaDriver(ChildProcess):
+class KedaLoad(ChildProcess):
     """KEDA's side of the call pattern in a process of its own, so the scaler under test keeps its core.
 
     The benchmark process owns the scaler and its fake clock; it tells the driver when a tick happens and

@@ -20,6 +20,7 @@ from typing import Any
 
 from benchmarks import _common
 from kedawatch import settings
+from kedawatch.demo import local
 from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.scaler import server
 
@@ -65,7 +66,7 @@ async def run_all(args: argparse.Namespace) -> list[float]:
     hub_settings = settings.HubSettings(sqs_push_interval=args.push_interval)
     with _common.aws_standins():
         sqs = _common.aws_client("sqs")
-        async with _common.running_scaler(hub_settings) as scaler, _common.stub_for(scaler.port) as stub:
+        async with local.running_scaler(hub_settings) as scaler, _common.stub_for(scaler.port) as stub:
             return [
                 await one_run(stub, scaler, sqs, index, rng.uniform(0, args.max_wait), args.timeout)
                 for index in range(args.runs)

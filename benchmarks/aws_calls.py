@@ -27,7 +27,9 @@ from collections.abc import Sequence
 from benchmarks import _common
 from kedawatch import settings
 from kedawatch.aws import cloudwatch
+from kedawatch.demo import local
 from kedawatch.scaler.sources import cloudwatch as cloudwatch_source
+from kedawatch.standins.clock import FakeClock
 
 HPA_SYNC = 15.0
 """Seconds between HPA syncs (KEDA's default); one tick of the simulation."""
@@ -138,20 +140,22 @@ async def measure_kedawatch(
     standins: _common.StandIns, metadatas: Sequence[dict[str, str]], args: argparse.Namespace
 ) -> KedawatchRun:
     """A fresh scaler on a fake clock, driven tick by tick; AWS calls counted by the proxy per tick."""
-    clock = _common.FakeClock()
+    clock = FakeClock()
     hub_settings = settings.HubSettings(gather_delay=args.gather_delay)
     per_tick: list[int] = []
     failures: collections.Counter[str] = collections.Counter()
-    started = time.perf_counter()
-    async with _common.running_scaler(hub_settings, clock) as scaler:
+    started, simulated = time.perf_counter(), clock.monotonic()
+    async with local.running_scaler(hub_settings, clock=clock) as scaler:
         standins.proxy.reset()
-        with _common.KedaDriver(scaler.port, args.concurrency) as driver:
+        with _common.KedaLoad(scaler.port, args.concurrency) as driver:
             for poll_too in schedule(args.minutes):
                 before = standins.proxy.calls["GetMetricData"]
                 for phase in range(args.phases):
-                    failures += await driver.tick(metadatas[phase :: args.phases], poll_too)
-                    await scaler.hub.close()  # let reads whose RPC timed out land before the clock moves on
-                    clock.advance(HPA_SYNC / args.phases)
+                    tick = driver.tick(metadatas[phase :: args.phases], poll_too)
+                    failures += await _common.while_time_passes(clock, tick, hub_settings.gather_delay)
+                    await scaler.hub.settle()  # let reads whose RPC timed out land before the clock moves on
+                    simulated += HPA_SYNC / args.phases
+                    await clock.advance(max(0.0, simulated - clock.monotonic()))
                 per_tick.append(standins.proxy.calls["GetMetricData"] - before)
     calls, metrics = sum(standins.proxy.calls.values()), standins.proxy.metrics_requested
     return KedawatchRun(calls, metrics, per_tick, failures, time.perf_counter() - started)

@@ -17,7 +17,7 @@ import yaml
 
 from kedawatch import settings
 from kedawatch.aws import alarms, clients, identities, workload
-from kedawatch.demo import keda, world
+from kedawatch.demo import keda, local, world
 from kedawatch.operator import objects, run
 from kedawatch.operator.rendering import alarm_presets
 from kedawatch.operator.resources import crds
@@ -92,8 +92,7 @@ def _aws() -> Iterator[world.Cloud]:
 async def _scaler(scenario: Scenario) -> AsyncIterator[server.ScalerServer]:
     """The real scaler, its freshness and push interval scaled to simulated time."""
     hub = settings.HubSettings(sqs_freshness=5.0 / scenario.speed, sqs_push_interval=2.0 / scenario.speed)
-    loopback = settings.ServerSettings(host="127.0.0.1", port=0, metrics_port=0)
-    async with server.ScalerServer(settings.ScalerSettings(server=loopback, hub=hub)) as scaler:
+    async with local.running_scaler(hub) as scaler:
         yield scaler
 
 

@@ -14,19 +14,17 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
-import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Coroutine, Hashable, Mapping
 from typing import Any, TypeVar, cast
 
 from kedawatch import settings
 from kedawatch.aws import errors
-from kedawatch.scaler import reads, telemetry
+from kedawatch.scaler import reads, telemetry, timing
 from kedawatch.scaler.sources import base
 
-__all__ = ["Clock", "MetricHub"]
+__all__ = ["MetricHub"]
 
 R = TypeVar("R")
-Clock = Callable[[], float]
 
 
 @dataclasses.dataclass(slots=True)
@@ -42,7 +40,7 @@ class _Entry:
 
 @dataclasses.dataclass(eq=False)
 class _Gathering:
-    """Reads waiting to go out together, and when the first and the latest of them arrived (loop time)."""
+    """Reads waiting to go out together, and when the first and the latest of them arrived."""
 
     reads: list[reads.Read[Any]]
     first: float
@@ -56,21 +54,21 @@ class MetricHub:
         hub_settings: settings.HubSettings,
         executor: concurrent.futures.Executor,
         metrics: telemetry.ScalerMetrics,
-        clock: Clock = time.monotonic,
-        wall_clock: Clock = time.time,
+        clock: timing.Clock,
     ) -> None:
         self._fetcher_for = fetcher_for
         self._settings = hub_settings
         self._executor = executor
         self._metrics = metrics
-        self._clock = clock
-        self._wall_clock = wall_clock
+        self._clock = clock.monotonic
+        self._time = clock
         self._cache: dict[reads.Read[Any], _Entry] = {}
         self._inflight: dict[reads.Read[Any], asyncio.Future[Any]] = {}
         self._pending: dict[tuple[base.Fetcher, Hashable], _Gathering] = {}
         self._groups: dict[tuple[base.Fetcher, Hashable], set[reads.Read[Any]]] = {}
         self._calls: set[asyncio.Task[None]] = set()
-        self._swept_at = clock()
+        self._gatherers: set[asyncio.Task[None]] = set()
+        self._swept_at = self._clock()
 
     def push_interval(self, read: reads.Read[Any]) -> float:
         return self._fetcher_for[type(read)].push_interval(read)
@@ -139,12 +137,18 @@ class MetricHub:
             future = self._start(fetcher, read)
         return cast(R, self._unwrap(await asyncio.shield(future)))
 
+    async def settle(self) -> None:
+        """Wait until no AWS call is under way (a read that outlived its RPC lands in the cache meanwhile)."""
+        while self._calls:
+            await asyncio.gather(*self._calls, return_exceptions=True)
+
     async def close(self) -> None:
-        """Wait for the AWS calls under way, so none is cut off mid-flight."""
+        """Send what is gathering and wait for the AWS calls under way, so none is cut off mid-flight."""
         for key in list(self._pending):
             self._flush(key)
-        if self._calls:
-            await asyncio.gather(*self._calls, return_exceptions=True)
+        for gatherer in self._gatherers:
+            gatherer.cancel()
+        await self.settle()
 
     def _fresh(self, entry: _Entry, limit: float) -> bool:
         if isinstance(entry.answer, errors.AwsError):
@@ -160,29 +164,33 @@ class MetricHub:
     def _start(self, fetcher: base.Fetcher, read: reads.Read[Any]) -> asyncio.Future[Any]:
         future = self._expect(read)
         self._groups.setdefault((fetcher, fetcher.group_key(read)), set()).add(read)
-        key = (fetcher, fetcher.batch_key(read, self._wall_clock()))
-        now = asyncio.get_running_loop().time()
+        key = (fetcher, fetcher.batch_key(read, self._time.time()))
+        now = self._clock()
         gathering = self._pending.get(key)
         if gathering is None:
             gathering = self._pending[key] = _Gathering([], now, now)
-            asyncio.get_running_loop().call_later(self._settings.gather_delay, self._when_quiet, key, gathering)
+            if fetcher.max_batch > 1:
+                self._spawn(self._gatherers, self._send_when_quiet(key, gathering))
         gathering.reads.append(read)
         gathering.latest = now
         if len(gathering.reads) >= fetcher.max_batch:
             self._flush(key)
         return future
 
-    def _when_quiet(self, key: tuple[base.Fetcher, Hashable], gathering: _Gathering) -> None:
+    async def _send_when_quiet(self, key: tuple[base.Fetcher, Hashable], gathering: _Gathering) -> None:
         """Send once no read has joined for `gather_delay`, or `gather_limit` after the first: a burst of
         KEDA's polls (after a restart) arrives over a while, not all at once."""
-        if self._pending.get(key) is not gathering:
-            return
-        loop = asyncio.get_running_loop()
-        due = min(gathering.latest + self._settings.gather_delay, gathering.first + self._settings.gather_limit)
-        if due <= loop.time():
-            self._flush(key)
-        else:
-            loop.call_at(due, self._when_quiet, key, gathering)
+        while self._pending.get(key) is gathering:
+            due = min(gathering.latest + self._settings.gather_delay, gathering.first + self._settings.gather_limit)
+            if due <= self._clock():
+                self._flush(key)
+                return
+            await self._time.sleep(due - self._clock())
+
+    def _spawn(self, tasks: set[asyncio.Task[None]], work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
     def _expect(self, read: reads.Read[Any]) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -195,9 +203,7 @@ class MetricHub:
         if gathering is not None:
             batch = gathering.reads
             self._take_along(key[0], batch)
-            task = asyncio.get_running_loop().create_task(self._call(key, batch))
-            self._calls.add(task)
-            task.add_done_callback(self._calls.discard)
+            self._spawn(self._calls, self._call(key, batch))
 
     def _take_along(self, fetcher: base.Fetcher, batch: list[reads.Read[Any]]) -> None:
         """Add the group's reads that are past half their freshness and asked for within two windows."""

@@ -17,7 +17,7 @@ from kedawatch import settings, tenancy
 from kedawatch.aws import clients, roles
 from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
-from kedawatch.scaler import hub, registry, service, telemetry, triggers
+from kedawatch.scaler import hub, registry, service, telemetry, timing, triggers
 
 __all__ = ["MAX_MESSAGE_BYTES", "ScalerServer", "run"]
 
@@ -31,19 +31,19 @@ MAX_MESSAGE_BYTES = 1024 * 1024
 class ScalerServer:
     """One scaler: build it, `start()` it, `stop()` it. Tests run several in one process."""
 
-    def __init__(self, scaler_settings: settings.ScalerSettings, clock: hub.Clock | None = None) -> None:
+    def __init__(self, scaler_settings: settings.ScalerSettings, clock: timing.Clock | None = None) -> None:
         self.settings = scaler_settings
         self.metrics = telemetry.ScalerMetrics()
         self.aws = clients.AwsClients(scaler_settings.aws, self.metrics.observe_aws_call, roles.assume)
         self._executor = concurrent.futures.ThreadPoolExecutor(scaler_settings.aws.workers, "aws")
         hub_settings = scaler_settings.hub
-        clocks = {} if clock is None else {"clock": clock}
+        clock = clock or timing.SystemClock()
         self.hub = hub.MetricHub(
             registry.fetchers(self.aws, hub_settings, self.metrics),
             hub_settings,
             self._executor,
             self.metrics,
-            **clocks,
+            clock,
         )
         default_region = scaler_settings.server.region or self.aws.default_region
         self.service = service.ExternalScalerService(
@@ -52,7 +52,7 @@ class ScalerServer:
             scaler_settings.server,
             tenancy.load(scaler_settings.server.policy),
             self.metrics,
-            **clocks,
+            clock,
         )
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]  # grpc-stubs predates aio
         self._server: grpc.aio.Server | None = None

@@ -20,7 +20,7 @@ from kedawatch import settings, tenancy
 from kedawatch.aws import errors
 from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
-from kedawatch.scaler import hub, metadata, telemetry, triggers, watching
+from kedawatch.scaler import hub, metadata, telemetry, timing, triggers, watching
 from kedawatch.scaler.sources import base
 
 __all__ = ["ExternalScalerService"]
@@ -46,7 +46,7 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
         server_settings: settings.ServerSettings,
         policy: tenancy.TenantPolicy,
         metrics: telemetry.ScalerMetrics,
-        clock: hub.Clock = time.monotonic,
+        clock: timing.Clock,
     ) -> None:
         self._hub = metric_hub
         self._triggers = trigger_cache

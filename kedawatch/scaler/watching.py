@@ -14,7 +14,7 @@ import dataclasses
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from kedawatch.scaler import hub, triggers
+from kedawatch.scaler import timing, triggers
 
 __all__ = ["ActivityWatcher"]
 
@@ -37,10 +37,10 @@ class _Watch:
 
 
 class ActivityWatcher:
-    def __init__(self, check: Check, interval_of: Callable[[triggers.Trigger], float], clock: hub.Clock) -> None:
+    def __init__(self, check: Check, interval_of: Callable[[triggers.Trigger], float], clock: timing.Clock) -> None:
         self._check = check
         self._interval_of = interval_of
-        self._clock = clock
+        self._time = clock
         self._watches: dict[triggers.Trigger, _Watch] = {}
 
     async def edges(self, trigger: triggers.Trigger) -> AsyncIterator[None]:
@@ -83,4 +83,4 @@ class ActivityWatcher:
                     async with watch.changed:
                         watch.changed.notify_all()
                 watch.active = now_active
-            await asyncio.sleep(interval - self._clock() % interval)
+            await self._time.sleep(interval - self._time.monotonic() % interval)

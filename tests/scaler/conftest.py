@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
-import json
-import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,9 +13,10 @@ import grpc
 import pytest
 
 from kedawatch import settings
+from kedawatch.demo import local
 from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
-from kedawatch.scaler import server
+from kedawatch.scaler import server, timing
 from kedawatch.standins import aws
 
 REGION = "us-east-1"
@@ -54,40 +53,32 @@ class Scaler:
         return self.server.metrics.registry.get_sample_value(name, labels) or 0.0
 
 
-ScalerFactory = Callable[..., contextlib.AbstractAsyncContextManager[Scaler]]
+async def until(condition: Callable[[], object], within: float) -> None:
+    """Wait until `condition()` holds: for what the scaler does in the background, polled every 50 ms."""
+    for _ in range(int(within / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
 
 
 @contextlib.asynccontextmanager
 async def running_scaler(
     hub: settings.HubSettings | None = None,
-    server_settings: settings.ServerSettings | None = None,
+    server_settings: settings.ServerSettings = local.LOOPBACK,
     aws_settings: settings.AwsSettings | None = None,
     credentials: grpc.ChannelCredentials | None = None,
-    clock: Callable[[], float] | None = None,
+    clock: timing.Clock | None = None,
     policy: Mapping[str, object] | None = None,
 ) -> AsyncIterator[Scaler]:
-    """A scaler on loopback; `policy` is written to a file for it to read, as the chart's ConfigMap is."""
-    server_settings = server_settings or settings.ServerSettings(host="127.0.0.1", port=0, metrics_port=0)
-    if policy is not None:
-        server_settings = dataclasses.replace(server_settings, policy=_written(policy))
-    scaler_settings = settings.ScalerSettings(
-        server=server_settings,
-        hub=hub or settings.HubSettings(),
-        aws=aws_settings or settings.AwsSettings(),
-    )
-    async with server.ScalerServer(scaler_settings, clock) as scaler:
+    """The demo's scaler on loopback, and a generated client talking to it over TCP."""
+    async with local.running_scaler(hub, server_settings, aws_settings, clock, policy) as scaler:
         target = f"localhost:{scaler.port}"
         channel = grpc.aio.secure_channel(target, credentials) if credentials else grpc.aio.insecure_channel(target)
         try:
             yield Scaler(scaler, pb_grpc.ExternalScalerStub(channel), channel)
         finally:
             await channel.close(None)
-
-
-def _written(policy: Mapping[str, object]) -> Path:
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
-        json.dump(policy, file)
-    return Path(file.name)
 
 
 @pytest.fixture

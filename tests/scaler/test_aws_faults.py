@@ -5,7 +5,6 @@ again within a freshness window once AWS is back."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 
 from kedawatch import settings
 from kedawatch.standins import aws
+from kedawatch.standins.clock import FakeClock
 from tests.scaler.conftest import TRUSTING, Scaler, running_scaler
 from tests.scaler.test_sqs_queue import send
 
@@ -22,6 +22,8 @@ FRESHNESS = 0.5
 STALE_LIMIT = 5.0
 """Longer than a settle and a deadline: a read that fails slowly (botocore backing off) takes up to 2.5 s."""
 KEDA_DEADLINE = 3.0
+RECOVERY = max(FRESHNESS, settings.HubSettings().error_ttl)
+"""How long after AWS's return a fresh value is read: a cached error is answered for `error_ttl`."""
 
 
 @pytest.fixture
@@ -32,9 +34,15 @@ def proxy(moto: aws.MotoServer) -> Iterator[aws.CountingProxy]:
 
 
 @pytest.fixture
-async def scaler(moto: aws.MotoServer) -> AsyncIterator[Scaler]:
+def clock() -> FakeClock:
+    """Freshness and staleness pass on it; KEDA's deadline and AWS's slowness on the real clock."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def scaler(moto: aws.MotoServer, clock: FakeClock) -> AsyncIterator[Scaler]:
     hub = settings.HubSettings(sqs_freshness=FRESHNESS, stale_limit=STALE_LIMIT)
-    async with running_scaler(hub, policy=TRUSTING) as running:
+    async with running_scaler(hub, policy=TRUSTING, clock=clock) as running:
         yield running
 
 
@@ -58,97 +66,98 @@ async def failure(scaler: Scaler, metadata: dict[str, str]) -> grpc.aio.AioRpcEr
     return raised.value
 
 
-async def settle() -> None:
+async def settle(clock: FakeClock) -> None:
     """Let the cached value age past its freshness window, so the next ask goes to AWS."""
-    await asyncio.sleep(FRESHNESS * 1.5)
+    await clock.advance(FRESHNESS * 1.5)
 
 
 @pytest.mark.parametrize("fault", [aws.THROTTLING, aws.INTERNAL_ERROR], ids=["throttling", "500"])
 async def test_a_failing_aws_is_bridged_by_the_last_good_value_until_the_staleness_bound(
-    scaler: Scaler, proxy: aws.CountingProxy, sqs: Any, queue_url: str, fault: aws.Fault
+    clock: FakeClock, scaler: Scaler, proxy: aws.CountingProxy, sqs: Any, queue_url: str, fault: aws.Fault
 ) -> None:
     metadata = through(proxy, queue_url)
     send(sqs, queue_url, 3)
     assert await timed_value(scaler, metadata) == 3.0
     proxy.inject(fault)
     send(sqs, queue_url, 2)
-    await settle()
+    await settle(clock)
     assert await timed_value(scaler, metadata) == 3.0, "the last good value, while AWS fails"
-    await asyncio.sleep(STALE_LIMIT)
+    await clock.advance(STALE_LIMIT)
     error = await failure(scaler, metadata)
     assert error.code() is grpc.StatusCode.UNAVAILABLE
     assert fault.code in str(error.details())
     assert proxy.injected[fault.code] > 0
     proxy.heal()
-    await asyncio.sleep(FRESHNESS)
+    await clock.advance(RECOVERY)
     assert await timed_value(scaler, metadata) == 5.0, "recovered within a freshness window of AWS's return"
 
 
 async def test_bursts_of_errors_never_reach_keda_within_the_default_staleness_bound(
-    moto: aws.MotoServer, proxy: aws.CountingProxy, sqs: Any, queue_url: str
+    clock: FakeClock, moto: aws.MotoServer, proxy: aws.CountingProxy, sqs: Any, queue_url: str
 ) -> None:
-    async with running_scaler(settings.HubSettings(sqs_freshness=FRESHNESS), policy=TRUSTING) as scaler:
+    async with running_scaler(settings.HubSettings(sqs_freshness=FRESHNESS), policy=TRUSTING, clock=clock) as scaler:
         metadata = through(proxy, queue_url)
         send(sqs, queue_url, 4)
         assert await timed_value(scaler, metadata) == 4.0
         proxy.inject(aws.THROTTLING, aws.INTERNAL_ERROR, rate=0.5)
         for _ in range(6):
-            await settle()
+            await settle(clock)
             assert await timed_value(scaler, metadata) == 4.0
         assert proxy.injected.total() > 0
 
 
 async def test_aws_slower_than_the_deadline_is_answered_in_time(
-    scaler: Scaler, proxy: aws.CountingProxy, sqs: Any, queue_url: str
+    clock: FakeClock, scaler: Scaler, proxy: aws.CountingProxy, sqs: Any, queue_url: str
 ) -> None:
     metadata = through(proxy, queue_url)
     send(sqs, queue_url, 2)
     assert await timed_value(scaler, metadata) == 2.0
     proxy.inject(aws.slow(5.0))
-    await settle()
+    await settle(clock)
     assert await timed_value(scaler, metadata) == 2.0, "the last good value, not a missed deadline"
     other = {**metadata, "queueURL": str(sqs.create_queue(QueueName="never-read")["QueueUrl"])}
     assert (await failure(scaler, other)).code() is grpc.StatusCode.UNAVAILABLE, "no good value to fall back on"
 
 
 async def test_an_unreachable_endpoint_is_bridged_and_recovered_from(
-    scaler: Scaler, proxy: aws.CountingProxy, moto: aws.MotoServer, sqs: Any, queue_url: str
+    clock: FakeClock, scaler: Scaler, proxy: aws.CountingProxy, moto: aws.MotoServer, sqs: Any, queue_url: str
 ) -> None:
     metadata = through(proxy, queue_url)
     send(sqs, queue_url, 6)
     assert await timed_value(scaler, metadata) == 6.0
     proxy.stop()
-    await settle()
+    await settle(clock)
     assert await timed_value(scaler, metadata) == 6.0
-    await asyncio.sleep(STALE_LIMIT)
+    await clock.advance(STALE_LIMIT)
     assert (await failure(scaler, metadata)).code() is grpc.StatusCode.UNAVAILABLE
     back = aws.CountingProxy(moto.url, port=int(proxy.url.rsplit(":", 1)[1])).start()
     try:
         send(sqs, queue_url, 1)
-        await asyncio.sleep(FRESHNESS)
+        await clock.advance(RECOVERY)
         assert await timed_value(scaler, metadata) == 7.0
     finally:
         back.stop()
 
 
 async def test_a_deleted_queue_is_reported_at_once_not_masked_by_a_stale_value(
-    scaler: Scaler, sqs: Any, queue_url: str
+    clock: FakeClock, scaler: Scaler, sqs: Any, queue_url: str
 ) -> None:
     metadata = {"queueURL": queue_url}
     send(sqs, queue_url, 1)
     assert await timed_value(scaler, metadata) == 1.0
     sqs.delete_queue(QueueUrl=queue_url)
-    await settle()
+    await settle(clock)
     assert (await failure(scaler, metadata)).code() is grpc.StatusCode.NOT_FOUND
 
 
 async def test_a_staleness_bound_of_zero_reports_every_failure(
-    moto: aws.MotoServer, proxy: aws.CountingProxy, sqs: Any, queue_url: str
+    clock: FakeClock, moto: aws.MotoServer, proxy: aws.CountingProxy, sqs: Any, queue_url: str
 ) -> None:
-    async with running_scaler(settings.HubSettings(sqs_freshness=FRESHNESS, stale_limit=0), policy=TRUSTING) as scaler:
+    hub = settings.HubSettings(sqs_freshness=FRESHNESS, stale_limit=0)
+    async with running_scaler(hub, policy=TRUSTING, clock=clock) as scaler:
         metadata = through(proxy, queue_url)
         assert await timed_value(scaler, metadata) == 0.0
         proxy.inject(aws.THROTTLING)
-        await settle()
+        await settle(clock)
         assert (await failure(scaler, metadata)).code() is grpc.StatusCode.UNAVAILABLE
         assert proxy.injected["Throttling"] > 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import boto3
 import pytest
@@ -14,7 +15,10 @@ from botocore.stub import Stubber
 from kedawatch import settings
 from kedawatch.aws import cloudwatch, errors
 from kedawatch.standins import aws
-from tests.scaler.conftest import running_scaler
+from kedawatch.standins.clock import FakeClock
+from tests.scaler.conftest import Scaler, running_scaler, until
+
+T = TypeVar("T")
 
 
 def distinct_metrics(count: int, **extra: str) -> list[dict[str, str]]:
@@ -23,12 +27,12 @@ def distinct_metrics(count: int, **extra: str) -> list[dict[str, str]]:
     return [{**common, "dimensionValue": str(i)} for i in range(count)]
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+async def gathered(scaler: Scaler, clock: FakeClock, reads: Awaitable[T], misses: float, wait: float) -> T:
+    """`reads`, once `misses` reads in all have reached the hub and `wait` seconds of gathering have passed."""
+    task = asyncio.ensure_future(reads)
+    await until(lambda: scaler.metric("kedawatch_hub_reads_total", answer="miss") >= misses, within=30)
+    await clock.advance(wait)
+    return await task
 
 
 async def test_a_value_is_reused_within_its_freshness_window(moto: aws.MotoServer, queue_url: str) -> None:
@@ -37,10 +41,10 @@ async def test_a_value_is_reused_within_its_freshness_window(moto: aws.MotoServe
         for _ in range(10):
             await scaler.value({"queueURL": queue_url})
             await scaler.active({"queueURL": queue_url})
-        clock.now += 4.9
+        await clock.advance(4.9)
         await scaler.value({"queueURL": queue_url})
         assert scaler.aws_calls("GetQueueAttributes") == 1
-        clock.now += 0.2
+        await clock.advance(0.2)
         await scaler.value({"queueURL": queue_url})
         assert scaler.aws_calls("GetQueueAttributes") == 2
 
@@ -118,12 +122,13 @@ async def test_a_stale_metric_refreshes_its_whole_group_in_one_call(moto: aws.Mo
     clock = FakeClock()
     metadata = distinct_metrics(100, metricStatPeriod="60")
     async with running_scaler(settings.HubSettings(gather_delay=1.0, gather_limit=5.0), clock=clock) as scaler:
-        await asyncio.gather(*(scaler.value(m) for m in metadata))
-        clock.now += 35  # past half the 60 s freshness: due soon, still fresh
+        await gathered(scaler, clock, asyncio.gather(*(scaler.value(m) for m in metadata)), misses=100, wait=1.0)
+        await clock.advance(35)  # past half the 60 s freshness: due soon, still fresh
         await asyncio.gather(*(scaler.value(m) for m in metadata[:50]))
         assert scaler.aws_calls("GetMetricData") == 1
-        clock.now += 30
-        for m in metadata:  # one after another, as KEDA's polls arrive
+        await clock.advance(30)
+        await gathered(scaler, clock, scaler.value(metadata[0]), misses=101, wait=1.0)
+        for m in metadata[1:]:  # one after another, as KEDA's polls arrive
             await scaler.value(m)
         assert scaler.aws_calls("GetMetricData") == 2
         assert scaler.metric("kedawatch_cloudwatch_metrics_requested_total") == 200
@@ -133,7 +138,7 @@ async def test_values_nobody_asks_for_are_not_refreshed_ahead(moto: aws.MotoServ
     clock = FakeClock()
     metadata = distinct_metrics(3, metricStatPeriod="60")
     async with running_scaler(settings.HubSettings(gather_delay=0.2, gather_limit=5.0), clock=clock) as scaler:
-        await asyncio.gather(*(scaler.value(m) for m in metadata))
-        clock.now += 130  # metric 1 and 2's triggers are gone: not asked for two windows
-        await scaler.value(metadata[0])
+        await gathered(scaler, clock, asyncio.gather(*(scaler.value(m) for m in metadata)), misses=3, wait=0.2)
+        await clock.advance(130)  # metric 1 and 2's triggers are gone: not asked for two windows
+        await gathered(scaler, clock, scaler.value(metadata[0]), misses=4, wait=0.2)
         assert scaler.metric("kedawatch_cloudwatch_metrics_requested_total") == 4

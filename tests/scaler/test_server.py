@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import urllib.request
 from pathlib import Path
@@ -17,6 +18,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 
 from kedawatch import settings
 from kedawatch.aws import identities
+from kedawatch.demo import local
 from kedawatch.scaler import server
 from kedawatch.standins import aws
 from tests.scaler.certificates import make_pki
@@ -45,7 +47,7 @@ async def test_reflection_lists_the_scaler_and_health_services(scaler: Scaler) -
 
 async def test_metrics_endpoint_serves_rpc_latency_and_aws_calls(moto: aws.MotoServer, queue_url: str) -> None:
     port = aws.free_port()
-    server_settings = settings.ServerSettings(host="127.0.0.1", port=0, metrics_port=port)
+    server_settings = dataclasses.replace(local.LOOPBACK, metrics_port=port)
     async with running_scaler(server_settings=server_settings) as scaler:
         await scaler.value({"queueURL": queue_url})
         text = await asyncio.to_thread(scrape, f"http://127.0.0.1:{port}/metrics")

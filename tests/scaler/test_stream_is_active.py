@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,16 +11,36 @@ import grpc
 import pytest
 
 from kedawatch import settings
+from kedawatch.demo import local
 from kedawatch.standins import aws
-from tests.scaler.conftest import Scaler, running_scaler
+from kedawatch.standins.clock import FakeClock
+from tests.scaler.conftest import Scaler, running_scaler, until
 
-INTERVAL = 0.2
+INTERVAL = 0.25
+"""A binary fraction, so that the fake clock's readings fall on the push grid exactly."""
+DELIVERY = 0.5
+"""Real seconds a push has to reach the stream's reader once the scaler sent it: never waited for time to pass."""
+ARRIVAL = 5.0
+"""Real seconds a push that is due may take to arrive."""
 
 
 @pytest.fixture
-async def pushing(moto: aws.MotoServer) -> AsyncIterator[Scaler]:
-    async with running_scaler(settings.HubSettings(sqs_push_interval=INTERVAL, sqs_freshness=INTERVAL)) as scaler:
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def pushing(moto: aws.MotoServer, clock: FakeClock) -> AsyncIterator[Scaler]:
+    hub = settings.HubSettings(sqs_push_interval=INTERVAL, sqs_freshness=INTERVAL)
+    async with running_scaler(hub, clock=clock) as scaler:
         yield scaler
+
+
+async def intervals(scaler: Scaler, clock: FakeClock, count: int) -> None:
+    """Let `count` push intervals pass on the scaler's clock, each one's reads done before the next."""
+    for _ in range(count):
+        await clock.advance(INTERVAL)
+        await scaler.server.hub.settle()
 
 
 class Pushes:
@@ -43,40 +64,44 @@ class Pushes:
         self.call.cancel()
 
 
-async def until(condition: Any, within: float) -> None:
-    for _ in range(int(within / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
-async def test_true_once_per_inactive_to_active_edge(pushing: Scaler, sqs: Any, queue_url: str) -> None:
+async def test_true_once_per_inactive_to_active_edge(
+    pushing: Scaler, clock: FakeClock, sqs: Any, queue_url: str
+) -> None:
     stream = Pushes(pushing.stub.StreamIsActive(pushing.ref({"queueURL": queue_url})))
-    assert await stream.next(INTERVAL * 3) is None, "an empty queue must not push"
+    await until(lambda: pushing.aws_calls("GetQueueAttributes") == 1, within=5)
+    await intervals(pushing, clock, 3)
+    assert await stream.next(DELIVERY) is None, "an empty queue must not push"
 
     sqs.send_message(QueueUrl=queue_url, MessageBody="first")
-    assert await stream.next(INTERVAL * 5) is True
+    await intervals(pushing, clock, 1)
+    assert await stream.next(ARRIVAL) is True
 
     sqs.send_message(QueueUrl=queue_url, MessageBody="second")
-    assert await stream.next(INTERVAL * 5) is None, "still active: no repeated true"
+    await intervals(pushing, clock, 3)
+    assert await stream.next(DELIVERY) is None, "still active: no repeated true"
 
     sqs.purge_queue(QueueUrl=queue_url)
-    await asyncio.sleep(0.1)
     assert await pushing.value({"queueURL": queue_url}) == 0.0  # KEDA's poll: an active watch reads no more
-    assert await stream.next(INTERVAL * 3) is None, "false is never sent"
+    await intervals(pushing, clock, 3)
+    assert await stream.next(DELIVERY) is None, "false is never sent"
     sqs.send_message(QueueUrl=queue_url, MessageBody="again")
-    assert await stream.next(INTERVAL * 5) is True
+    await intervals(pushing, clock, 1)
+    assert await stream.next(ARRIVAL) is True
     stream.cancel()
 
 
-async def test_activation_threshold_applies_to_pushes(pushing: Scaler, sqs: Any, queue_url: str) -> None:
+async def test_activation_threshold_applies_to_pushes(
+    pushing: Scaler, clock: FakeClock, sqs: Any, queue_url: str
+) -> None:
     stream = Pushes(pushing.stub.StreamIsActive(pushing.ref({"queueURL": queue_url, "activationQueueLength": "2"})))
+    await until(lambda: pushing.aws_calls("GetQueueAttributes") == 1, within=5)
     sqs.send_message(QueueUrl=queue_url, MessageBody="one")
-    assert await stream.next(INTERVAL * 4) is None
+    await intervals(pushing, clock, 4)
+    assert await stream.next(DELIVERY) is None
     sqs.send_message(QueueUrl=queue_url, MessageBody="two")
     sqs.send_message(QueueUrl=queue_url, MessageBody="three")
-    assert await stream.next(INTERVAL * 6) is True
+    await intervals(pushing, clock, 1)
+    assert await stream.next(ARRIVAL) is True
     stream.cancel()
 
 
@@ -90,17 +115,19 @@ async def test_cancelled_streams_end_cleanly(pushing: Scaler, queue_url: str) ->
 
 
 async def test_thousands_of_streams_on_one_queue_share_one_read_per_interval(
-    pushing: Scaler, sqs: Any, queue_url: str
+    pushing: Scaler, clock: FakeClock, sqs: Any, queue_url: str
 ) -> None:
     ref = pushing.ref({"queueURL": queue_url})
     streams = [Pushes(pushing.stub.StreamIsActive(ref)) for _ in range(2000)]  # all at once, as after a restart
     await until(lambda: pushing.metric("kedawatch_open_streams") == 2000, within=30)
+    await pushing.server.hub.settle()
     before = pushing.aws_calls("GetQueueAttributes")
-    await asyncio.sleep(INTERVAL * 10)
+    await intervals(pushing, clock, 10)
     reads = pushing.aws_calls("GetQueueAttributes") - before
     assert 8 <= reads <= 12, f"{reads} reads in 10 intervals"
     sqs.send_message(QueueUrl=queue_url, MessageBody="wake")
-    pushes = await asyncio.gather(*(stream.next(INTERVAL * 15) for stream in streams))
+    await intervals(pushing, clock, 1)
+    pushes = await asyncio.gather(*(stream.next(ARRIVAL * 3) for stream in streams))
     assert pushes == [True] * 2000
     for stream in streams:
         stream.cancel()
@@ -123,7 +150,7 @@ async def test_a_stopping_scaler_ends_open_streams_with_a_status_keda_reconnects
 async def test_streams_beyond_the_cap_are_refused_and_the_others_keep_working(
     moto: aws.MotoServer, sqs: Any, queue_url: str
 ) -> None:
-    capped = settings.ServerSettings(host="127.0.0.1", port=0, metrics_port=0, max_streams=3)
+    capped = dataclasses.replace(local.LOOPBACK, max_streams=3)
     hub = settings.HubSettings(sqs_push_interval=INTERVAL, sqs_freshness=INTERVAL)
     async with running_scaler(hub, capped) as scaler:
         ref = scaler.ref({"queueURL": queue_url})

@@ -5,6 +5,7 @@ the pod's own or an assumed role's, ever shows in the logs or the metrics."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import urllib.request
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ import pytest
 
 from kedawatch import logs, settings
 from kedawatch.aws import identities
+from kedawatch.demo import local
 from kedawatch.standins import aws
 from tests.scaler.conftest import REGION, Scaler, running_scaler
 
@@ -27,8 +29,7 @@ POLICY = {
 
 @pytest.fixture
 async def scaler(moto: aws.MotoServer) -> AsyncIterator[Scaler]:
-    server_settings = settings.ServerSettings(host="127.0.0.1", port=0, metrics_port=0)
-    async with running_scaler(server_settings=server_settings, policy=POLICY) as running:
+    async with running_scaler(policy=POLICY) as running:
         yield running
 
 
@@ -73,7 +74,7 @@ async def test_credentials_never_show_in_logs_or_metrics(
     handlers, level = root.handlers[:], root.level
     logs.configure(settings.LogSettings(level="DEBUG", json=True))
     try:
-        server_settings = settings.ServerSettings(host="127.0.0.1", port=0, metrics_port=aws.free_port())
+        server_settings = dataclasses.replace(local.LOOPBACK, metrics_port=aws.free_port())
         async with running_scaler(server_settings=server_settings, policy=POLICY) as scaler:
             role = {"queueURL": queue_url, "awsRoleArn": ROLE}
             assert await scaler.value(role, deadline=3, namespace="team-a") == 0.0
