@@ -21,7 +21,7 @@ from kedawatch.operator.resources import crds, fields
 from kedawatch.operator.resources.composite_alarm import COMPOSITE_ALARM
 from kedawatch.operator.resources.metric_alarm import METRIC_ALARM
 from kedawatch.standins import aws
-from tests.operator.conftest import Cluster, eventually, operating
+from tests.operator.conftest import FAST, Cluster, eventually, operating
 from tests.operator.test_alarm_operator import alarm_object, cw_alarm, synced
 from tests.operator.test_alarm_schemas import COMPOSITE, MATH, SINGLE
 from tests.operator.test_app_operator import app_body
@@ -29,6 +29,13 @@ from tests.operator.test_app_rendering import example_app
 
 QUIET = 4.0
 """Seconds to watch the operator after a refusal: four of the test settings' drift intervals."""
+
+
+def watched_for(proxy: aws.CountingProxy, seconds: float) -> None:
+    """Wait until the operator has swept its alarms for `seconds` of its state interval: its timers (the drift
+    repair among them) have had that long to act, measured by what it did rather than by the clock."""
+    sweeps = proxy.calls["DescribeAlarms"] + round(seconds / FAST.state_interval)
+    eventually(lambda: proxy.calls["DescribeAlarms"] >= sweeps, within=seconds * 5)
 
 
 def dimensions(count: int) -> list[dict[str, str]]:
@@ -278,7 +285,7 @@ def test_a_spec_aws_refuses_waits_in_its_condition_without_writing_again(
         found = eventually(lambda: condition(cluster, crds.METRIC_ALARMS, "pods", "Synced"))
         assert (found["status"], found["reason"]) == ("False", "AwsRejected")
         assert found["message"] == f"AWS invalid request: ValidationError: {aws_message}"
-        time.sleep(QUIET)
+        watched_for(proxy, QUIET)
         assert proxy.calls["PutMetricAlarm"] == 1, "the drift repair must not write a refused spec again"
         assert warnings(cluster, "pods") == [("AwsRejected", found["message"])]
         cluster.patch(crds.METRIC_ALARMS, "pods", {"spec": {"description": "a new spec is tried again"}})
@@ -323,6 +330,6 @@ def test_an_app_whose_dashboard_aws_refuses_says_so_without_a_write_loop(
         found = eventually(lambda: condition(cluster, crds.APPS, "otlp-consumer", "Ready"))
         assert (found["status"], found["reason"]) == ("False", "DashboardFailed")
         assert found["message"] == f"AWS invalid request: InvalidParameterInput: {refusal}"
-        time.sleep(QUIET)
+        watched_for(proxy, QUIET)
         assert proxy.calls["PutDashboard"] <= 2, "the reconcile and at most one mirror, then kopf's timer backoff"
         assert warnings(cluster, "otlp-consumer") == [("DashboardFailed", found["message"])]

@@ -21,6 +21,7 @@ from kedawatch.aws import identities
 from kedawatch.demo import local
 from kedawatch.scaler import server
 from kedawatch.standins import aws
+from kedawatch.standins.clock import FakeClock
 from tests.scaler.certificates import make_pki
 from tests.scaler.conftest import TRUSTING, Scaler, running_scaler
 
@@ -133,10 +134,12 @@ async def test_without_a_staleness_bound_aws_going_away_answers_unavailable_in_t
     previous = aws.use_endpoint(own.url)
     try:
         url = boto3.client("sqs").create_queue(QueueName="orders")["QueueUrl"]
-        async with running_scaler(settings.HubSettings(sqs_freshness=0.2, error_ttl=0.1, stale_limit=0)) as scaler:
+        clock = FakeClock()
+        hub = settings.HubSettings(sqs_freshness=0.2, error_ttl=0.1, stale_limit=0)
+        async with running_scaler(hub, clock=clock) as scaler:
             assert await scaler.value({"queueURL": url}) == 0.0
             own.stop()
-            await asyncio.sleep(0.3)
+            await clock.advance(0.3)
             started = time.monotonic()
             with pytest.raises(grpc.aio.AioRpcError) as raised:
                 await scaler.value({"queueURL": url})
@@ -145,7 +148,7 @@ async def test_without_a_staleness_bound_aws_going_away_answers_unavailable_in_t
             assert "ConnectionError" in (raised.value.details() or "")
             own.start()
             boto3.client("sqs").create_queue(QueueName="orders")
-            await asyncio.sleep(0.3)
+            await clock.advance(0.3)
             assert await scaler.value({"queueURL": url}) == 0.0
     finally:
         own.stop()
