@@ -48,7 +48,9 @@ def _distribution() -> importlib.metadata.Distribution:
     try:
         return importlib.metadata.distribution(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError as exc:
-        raise HelmUnavailable(f"{DISTRIBUTION} is not installed: make test installs it (pyproject's install-alone)") from exc
+        raise HelmUnavailable(
+            f"{DISTRIBUTION} is not installed: make test installs it (pyproject's install-alone)"
+        ) from exc
 
 
 def _jsii_tarball(distribution: importlib.metadata.Distribution) -> Path:

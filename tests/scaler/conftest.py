@@ -18,6 +18,7 @@ from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
 from kedawatch.scaler import server, timing
 from kedawatch.standins import aws
+from kedawatch.standins.clock import FakeClock
 
 REGION = "us-east-1"
 TRUSTING = {"default": {"roleArns": ["arn:aws:iam::123456789012:role/*"], "endpoints": ["http://127.0.0.1:*"]}}
@@ -79,6 +80,13 @@ async def running_scaler(
             yield Scaler(scaler, pb_grpc.ExternalScalerStub(channel), channel)
         finally:
             await channel.close(None)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The scaler's clock, moved by the test: freshness, staleness and push intervals pass on it, while KEDA's
+    deadlines and AWS's slowness stay on the real clock."""
+    return FakeClock()
 
 
 @pytest.fixture

@@ -34,12 +34,6 @@ def proxy(moto: aws.MotoServer) -> Iterator[aws.CountingProxy]:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    """Freshness and staleness pass on it; KEDA's deadline and AWS's slowness on the real clock."""
-    return FakeClock()
-
-
-@pytest.fixture
 async def scaler(moto: aws.MotoServer, clock: FakeClock) -> AsyncIterator[Scaler]:
     hub = settings.HubSettings(sqs_freshness=FRESHNESS, stale_limit=STALE_LIMIT)
     async with running_scaler(hub, policy=TRUSTING, clock=clock) as running:

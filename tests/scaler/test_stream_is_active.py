@@ -25,11 +25,6 @@ ARRIVAL = 5.0
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 async def pushing(moto: aws.MotoServer, clock: FakeClock) -> AsyncIterator[Scaler]:
     hub = settings.HubSettings(sqs_push_interval=INTERVAL, sqs_freshness=INTERVAL)
     async with running_scaler(hub, clock=clock) as scaler:

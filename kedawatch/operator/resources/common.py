@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kedawatch.aws import names
 from kedawatch.operator.resources.fields import Field, Rule, string_list
 
-__all__ = ["ACTIONS", "IDENTITY", "RULES", "pascal"]
+__all__ = ["ACTIONS", "IDENTITY", "RULES", "pascal", "recased"]
 
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 MAX_TAG_KEY = 128
@@ -60,8 +60,13 @@ RULES = (
 
 def pascal(value: Any) -> Any:
     """camelCase keys to AWS's PascalCase, all the way down (`metricStat.period` -> `MetricStat.Period`)."""
+    return recased(value, str.upper)
+
+
+def recased(value: Any, case: Callable[[str], str]) -> Any:
+    """`value` with the first letter of every key, all the way down, put through `case`."""
     if isinstance(value, Mapping):
-        return {key[:1].upper() + key[1:]: pascal(item) for key, item in value.items()}
+        return {case(key[:1]) + key[1:]: recased(item, case) for key, item in value.items()}
     if isinstance(value, list):
-        return [pascal(item) for item in value]
+        return [recased(item, case) for item in value]
     return value

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from kedawatch.operator.resources import common
 from kedawatch.operator.resources.fields import Kind
 
 __all__ = ["to_native"]
@@ -30,11 +31,7 @@ def to_native(kind: Kind, spec: Mapping[str, Any]) -> tuple[dict[str, Any], list
 
 def _camel(value: Any) -> Any:
     """PascalCase keys to camelCase, all the way down (`MetricStat.Period` -> `metricStat.period`)."""
-    if isinstance(value, Mapping):
-        return {key[:1].lower() + key[1:]: _camel(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_camel(item) for item in value]
-    return value
+    return common.recased(value, str.lower)
 
 
 def _tags(value: Any) -> Any:
