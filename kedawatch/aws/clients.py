@@ -14,7 +14,7 @@ import boto3
 import botocore.config
 
 from kedawatch import __version__, settings
-from kedawatch.aws import errors, identities
+from kedawatch.aws import errors, identities, sigv4
 
 __all__ = ["AwsClients", "CallObserver", "RoleAssumer"]
 
@@ -53,6 +53,20 @@ class AwsClients:
             if client is None:
                 client = self._clients[key] = self._create(service, identity)
             return client
+
+    def credentials(self, identity: identities.AwsIdentity) -> sigv4.Keys:
+        """The identity's current credentials, for the APIs botocore has no client for (CloudWatch's PromQL):
+        the same chain and role as its clients, refreshed before they expire."""
+        with self._lock:
+            session = self._session_for(identity.role_arn, identity.region)
+        try:
+            live = session.get_credentials()
+            frozen = live.get_frozen_credentials() if live is not None else None
+        except Exception as exc:  # the role could not be assumed, STS unreachable, ...
+            raise errors.translate(exc) from None
+        if frozen is None or not frozen.access_key or not frozen.secret_key:
+            raise errors.AwsError(errors.Failure.DENIED, "NoCredentials", "no AWS credentials found")
+        return sigv4.Keys(frozen.access_key, frozen.secret_key, frozen.token)
 
     def _create(self, service: str, identity: identities.AwsIdentity) -> Any:
         session = self._session_for(identity.role_arn, identity.region)
