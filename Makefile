@@ -1,5 +1,6 @@
 # `make test` and `make demo` set everything up on a fresh machine with Python 3.11+:
-# the virtualenv, every pinned dependency from PyPI, then they run.
+# the virtualenv, every pinned dependency from PyPI, then they run. As root with apt-get, also Debian's
+# prometheus for the PromQL stand-in's engine tests (never started as a service; they skip without it).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: test test-long demo lint protos crds benchmarks soak clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml deploy/install-prometheus.sh
+	sh deploy/install-prometheus.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
