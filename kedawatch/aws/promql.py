@@ -5,7 +5,8 @@ Where it is, as AWS documents it ("QueryMetrics" in the CloudWatch user guide, C
 the CloudWatch monitoring host of the region, `https://monitoring.<region>.amazonaws.com/api/v1/query`, with the
 parameters in the query string or as a form body; signed with SigV4 for the service `monitoring`; the caller
 needs both `cloudwatch:GetMetricData` and `cloudwatch:ListMetrics`. An answer holds at most 500 series (the
-`limit` parameter asks for fewer). The host is the one botocore's CloudWatch client resolves for the identity,
+`limit` parameter asks for fewer); "Query metrics with PromQL" (CloudWatch-PromQL) lists the preview's regions
+and quotas. The host is the one botocore's CloudWatch client resolves for the identity,
 so a trigger's own endpoint, `AWS_ENDPOINT_URL` and the China and GovCloud partitions work as for every other
 call, and a malformed region never turns into a host name.
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import socket
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -149,7 +151,7 @@ class PromQLClient:
         if at is not None:
             form.append(("time", f"{at:.3f}"))
         if timeout is not None:
-            form.append(("timeout", f"{round(timeout * 1000)}ms"))
+            form.append(("timeout", f"{max(1, round(timeout * 1000))}ms"))  # "0ms" would time out at once
         form.extend(sorted((params or {}).items()))
         try:
             answer = self._ask(identity, sigv4.encode_query(form).encode())
@@ -180,12 +182,14 @@ class PromQLClient:
             session = self._sessions.get(url)
             if session is None:
                 session = self._sessions[url] = botocore.httpsession.URLLib3Session(
-                    # A bundle's path and a (connect, read) pair, as botocore's own endpoints pass them: its stubs
-                    # allow only a bool and an int.
+                    # A bundle's path, a (connect, read) pair and socket options as tuples, as botocore's own
+                    # endpoints pass them; its stubs say a bool, an int and strings.
                     verify=os.environ.get("AWS_CA_BUNDLE") or True,  # type: ignore[arg-type]
                     proxies=botocore.utils.get_environ_proxies(url),
                     timeout=(self._settings.connect_timeout, self._settings.read_timeout),  # type: ignore[arg-type]
                     max_pool_connections=self._settings.max_pool_connections,
+                    # No Nagle, as botocore's clients: headers and body go in two writes, +40 ms a request without.
+                    socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],  # type: ignore[list-item]
                 )
             return session
 

@@ -258,7 +258,10 @@ class PromQLStandin:
         if refusal is not None:
             return (*_aws_error(refusal.status, refusal.code, refusal.message), refusal.code)
         if path not in QUERY_PATHS:
-            return (*_aws_error(404, "UnknownOperationException", f"no such operation: {path}"), "UnknownOperation")
+            return (
+                *_aws_error(404, "UnknownOperationException", f"no such operation: {path}"),
+                "UnknownOperationException",
+            )
         recorded = self.answers.get(params.get("query", ""))
         if recorded is not None:
             refused = _unreadable_parameter(params)

@@ -32,8 +32,9 @@ def send(
     service: str = sigv4.SERVICE,
     tamper: bool = False,
     signed: bool = True,
+    path: str = "/api/v1/query",
 ) -> tuple[int, dict[str, Any]]:
-    url, body = f"{server.url}/api/v1/query", b""
+    url, body = server.url + path, b""
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     if method == "GET":
         url += "?" + sigv4.encode_query(params)
@@ -162,6 +163,12 @@ def test_a_query_with_no_recorded_answer_and_no_engine_answers_500_saying_so(rec
     status, body = send(recorded, [("query", "up")])
     assert (status, body["errorType"]) == (500, "internal")
     assert "no recorded answer for 'up'" in body["error"]
+
+
+def test_a_path_the_stand_in_does_not_serve_answers_404_once_signed(recorded: standin.PromQLStandin) -> None:
+    status, body = send(recorded, [("match[]", "up")], path="/api/v1/series")
+    assert (status, body["__type"]) == (404, "UnknownOperationException")
+    assert send(recorded, [("match[]", "up")], path="/api/v1/series", signed=False)[0] == 403
 
 
 def test_requests_are_counted_by_query_and_outcome_from_recorded_answers(recorded: standin.PromQLStandin) -> None:
