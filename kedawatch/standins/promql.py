@@ -106,6 +106,8 @@ class PrometheusEngine:
         self.url = f"http://127.0.0.1:{self.port}"
         self._folder = tempfile.TemporaryDirectory(prefix="kedawatch-prometheus-")
         self._process: subprocess.Popen[bytes] | None = None
+        self.pid: int | None = None
+        """The process's id while it runs."""
 
     def start(self) -> PrometheusEngine:
         config = os.path.join(self._folder.name, "prometheus.yml")
@@ -123,6 +125,7 @@ class PrometheusEngine:
         log = open(os.path.join(self._folder.name, "prometheus.log"), "wb")  # noqa: SIM115 (the child keeps it)
         with log:
             self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        self.pid = self._process.pid  # setpriv execs prometheus: the same process
         self._wait_ready()
         return self
 
@@ -134,7 +137,7 @@ class PrometheusEngine:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait(timeout=10)
-            self._process = None
+            self._process = self.pid = None
         self._folder.cleanup()
 
     def log(self) -> str:

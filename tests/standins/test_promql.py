@@ -6,8 +6,10 @@ stand-in does with any client; `test_promql_client.py` drives it with kedawatch'
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
 import socket
 import urllib.error
 import urllib.request
@@ -225,13 +227,38 @@ def test_the_engine_answers_through_the_stand_in_as_prometheus_does(prometheus: 
     assert prometheus.requests == {("vector(3)", "ok"): 1, ("sum(rate(x[5m])", "bad_data"): 1}
 
 
-def test_a_stopped_engine_leaves_no_process_and_frees_its_port(exporter: str) -> None:
+def listening(pid: int) -> set[tuple[str, int]]:
+    """The (address, port) pairs process `pid` listens on, from /proc: its socket inodes in the TCP tables."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(FileNotFoundError):  # closed meanwhile
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if link.startswith("socket:["):
+                inodes.add(link[len("socket:[") : -1])
+    found = set()
+    for table, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                    address, port = fields[1].split(":")
+                    # The kernel prints each 32-bit word of the address in host (little-endian) order.
+                    raw = b"".join(bytes.fromhex(address[i : i + 8])[::-1] for i in range(0, len(address), 8))
+                    found.add((socket.inet_ntop(family, raw), int(port, 16)))
+    return found
+
+
+def test_the_engine_listens_on_loopback_only_and_leaves_no_process_when_stopped(exporter: str) -> None:
     if standin.PrometheusEngine.BINARY is None:
         pytest.skip("Debian's prometheus is not installed here (deploy/install-prometheus.sh installs it as root)")
     engine = standin.PrometheusEngine([exporter]).start()
-    process = engine._process
-    assert process is not None
-    engine.stop()
-    assert process.returncode is not None
+    pid = engine.pid
+    assert pid is not None
+    try:
+        assert listening(pid) == {("127.0.0.1", engine.port)}
+    finally:
+        engine.stop()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
     with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", engine.port), timeout=1):
         pass
