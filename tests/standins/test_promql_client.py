@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from kedawatch import logs, settings
-from kedawatch.aws import clients, errors, identities, promql, sigv4
+from kedawatch.aws import clients, errors, identities, promql, roles, sigv4
 from kedawatch.standins import aws
 from kedawatch.standins import promql as standin
 from tests.standins.conftest import AWS_SETTINGS, DEPTHS, RATES
@@ -418,3 +418,25 @@ def test_a_malformed_query_is_invalid_with_the_engine_s_words(
         'PromQL query (HTTP 400): invalid parameter "query": 1:40: parse error: unclosed left parenthesis'
     )
     assert calls == [("QueryMetrics", "bad_data")]
+
+
+def test_an_identity_with_a_role_signs_with_the_role_s_credentials_from_recorded_answers(
+    moto: aws.MotoServer, recorded: standin.PromQLStandin
+) -> None:
+    aws_clients = clients.AwsClients(AWS_SETTINGS, assume=roles.assume)
+    reader = identities.AwsIdentity(standin.REGION, "arn:aws:iam::123456789012:role/reader", recorded.url)
+    keys = aws_clients.credentials(reader)
+    assert keys.access_key != standin.DUMMY_KEYS.access_key and keys.token  # STS's, from moto
+    client = promql.PromQLClient(aws_clients, AWS_SETTINGS)
+    recorded.record("q", success("vector", []))
+    with pytest.raises(errors.AwsError) as raised:
+        client.query(reader, "q")  # the stand-in expects the process's own credentials
+    assert raised.value.code == "InvalidClientTokenId"
+    role_only = standin.PromQLStandin(keys=keys).start()
+    try:
+        role_only.record("q", success("vector", []))
+        assert client.query(dataclasses.replace(reader, endpoint=role_only.url), "q") == promql.Answer(
+            promql.Vector(())
+        )
+    finally:
+        role_only.stop()
