@@ -1,5 +1,6 @@
 # `make test` and `make demo` set everything up on a fresh machine with Python 3.11+:
-# the virtualenv, every pinned dependency from PyPI, then they run.
+# the virtualenv, every pinned dependency from PyPI, then they run. As root with apt-get, also Debian's
+# prometheus for the PromQL stand-in's engine tests (never started as a service; they skip without it).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -21,7 +22,9 @@ $(DEMO): pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[demo]'
 	touch $(DEMO)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# The tests' PromQL engine (Debian's prometheus) where apt-get and root are at hand; skipped, with a reason, elsewhere.
+$(STAMP): pyproject.toml deploy/install-prometheus.sh | $(BIN)/python
+	sh deploy/install-prometheus.sh
 	$(PIP) install -e '.[dev]'
 	$(PIP) install --no-deps $(ALONE)
 	touch $(STAMP) $(DEMO)

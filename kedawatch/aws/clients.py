@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import boto3
 import botocore.config
+import botocore.credentials
 
 from kedawatch import __version__, settings
-from kedawatch.aws import errors, identities
+from kedawatch.aws import calls, errors, identities, sigv4
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sts import STSClient
 
-__all__ = ["AwsClients"]
+__all__ = ["AwsClients", "CallObserver"]
 
 RoleAssumer = Callable[["STSClient", str], boto3.session.Session]
 """Given an STS client and a role ARN, a session with that role's credentials (`roles.assume`)."""
@@ -71,6 +72,16 @@ class AwsClients:
                 client = self._clients[key] = self._create(service, identity)
             return client
 
+    def credentials(self, identity: identities.AwsIdentity) -> sigv4.Keys:
+        """The identity's current credentials, for the APIs botocore has no client for (CloudWatch's PromQL):
+        the same chain and role as its clients, refreshed before they expire."""
+        with self._lock:
+            session = self._session_for(identity.role_arn, identity.region)
+        frozen = calls.call(_frozen_credentials, session)  # may assume the role: STS's failures are AwsErrors
+        if frozen is None or not frozen.access_key or not frozen.secret_key:
+            raise errors.AwsError(errors.Failure.DENIED, "NoCredentials", "no AWS credentials found")
+        return sigv4.Keys(frozen.access_key, frozen.secret_key, frozen.token)
+
     def _create(self, service: str, identity: identities.AwsIdentity) -> Any:
         session = self._session_for(identity.role_arn, identity.region)
         config = botocore.config.Config(
@@ -110,3 +121,8 @@ class AwsClients:
         """A call that got no answer from AWS at all (connection refused, timeout)."""
         assert self._observe is not None
         self._observe(event_name.rsplit(".", 1)[-1], type(exception).__name__)
+
+
+def _frozen_credentials(session: boto3.session.Session) -> botocore.credentials.ReadOnlyCredentials | None:
+    live = session.get_credentials()
+    return live.get_frozen_credentials() if live is not None else None

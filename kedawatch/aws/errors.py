@@ -108,7 +108,7 @@ def _from_client_error(exc: botocore.exceptions.ClientError) -> tuple[Failure, s
 def _failure_of(code: str, status: int) -> Failure:
     if code in _NOT_FOUND:
         return Failure.NOT_FOUND
-    if code in _DENIED or status == 403:
+    if code in _DENIED or status in (401, 403):
         return Failure.DENIED
     if code in _THROTTLED or status == 429:
         return Failure.THROTTLED

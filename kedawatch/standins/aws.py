@@ -22,6 +22,7 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 __all__ = [
+    "DUMMY_CREDENTIALS",
     "INTERNAL_ERROR",
     "THROTTLING",
     "CountingProxy",
