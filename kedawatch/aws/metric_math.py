@@ -347,7 +347,8 @@ def is_insights(expression: str) -> bool:
 
 
 def references(expression: str) -> frozenset[str]:
-    """The ids a metric math expression names (none for a Metrics Insights query); METRICS() not included."""
+    """The ids a metric math expression names (none for a Metrics Insights query), METRICS() not expanded;
+    raises ValueError for a string that does not end."""
     if is_insights(expression):
         return frozenset()
     return frozenset(token.text for token in _tokens(expression) if _is_id(token))
