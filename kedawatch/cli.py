@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     _scaler_parser(commands.add_parser("scaler", help="serve KEDA's external scaler protocol"))
     _operator_parser(commands.add_parser("operator", help="run the alarm operator (kopf)"))
     _render_parser(commands.add_parser("render", help="print the objects the operator creates for AppObservability"))
+    _migrate_parser(
+        commands.add_parser("migrate", help="print kedawatch objects replacing k8s-cloudwatch-adapter HPAs")
+    )
     definitions = commands.add_parser("crds", help="print the CustomResourceDefinitions (or write one file each)")
     definitions.add_argument("--write", type=Path, metavar="DIR", help="write <plural>.<group>.yaml files into DIR")
     definitions.set_defaults(command=_run_crds)
@@ -227,6 +230,47 @@ def _run_render(args: argparse.Namespace) -> int:
         return 1
     print(documents.dump(objects, args.output), end="")
     return 0
+
+
+def _migrate_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-f", "--filename", type=Path, nargs="+", action="extend", required=True, metavar="FILE",
+        help="YAML with HorizontalPodAutoscalers, ExternalMetrics (metrics.aws) and cw.aws.com alarms",
+    )  # fmt: skip
+    parser.add_argument("--app", action="store_true", help="AppObservability objects instead of ScaledObjects")
+    parser.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
+    _flag(
+        parser, "--scaler-address", default=settings.OperatorSettings().scaler_address,
+        help="scalerAddress of the ScaledObjects' triggers",
+    )  # fmt: skip
+    parser.set_defaults(command=_run_migrate)
+
+
+def _run_migrate(args: argparse.Namespace) -> int:
+    from kedawatch.migration import autoscalers, commented, migrating
+
+    documents, results = [], []
+    for path in args.filename:
+        try:
+            found, unread = migrating.load(path.read_text(), str(path))
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"kedawatch migrate: {path}: {exc}", file=sys.stderr)
+            return 1
+        documents += found
+        results += unread
+    results += migrating.migrate(documents, autoscalers.Settings(args.scaler_address, app=args.app))
+    if args.output == "json":
+        print(commented.dump_json(results), end="")
+        print("\n".join(commented.notes_text(results)), file=sys.stderr)
+    else:
+        print(commented.dump_yaml(results), end="")
+    lost = sum(result.lost for result in results)
+    if lost:
+        print(
+            f"kedawatch migrate: {lost} object(s) not wholly carried over: see the notes marked {commented.LOST_MARK}",
+            file=sys.stderr,
+        )
+    return 1 if lost else 0
 
 
 def _run_crds(args: argparse.Namespace) -> int:
