@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["EXTENDED_STATISTIC", "STANDARD_UNITS", "STATISTICS"]
+__all__ = ["EXTENDED_STATISTIC", "STANDARD_UNITS", "STATISTICS", "alarm_period_ok"]
 
 STANDARD_UNITS = (
     "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes",
@@ -14,3 +14,8 @@ STANDARD_UNITS = (
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 EXTENDED_STATISTIC = r"^((p|tm|tc|ts|wm)(100|\d{1,2}(\.\d{1,10})?)|(TM|TC|TS|WM|PR)\([^()]{1,40}\)|IQM)$"
 """Percentiles and the other extended statistics, as a pattern both for metadata and for CRD schemas."""
+
+
+def alarm_period_ok(period: int) -> bool:
+    """An alarm's Period (and its metric-math queries'): 10, 20, 30 or a multiple of 60 seconds (PutMetricAlarm)."""
+    return period in (10, 20, 30) or (period > 0 and period % 60 == 0)
