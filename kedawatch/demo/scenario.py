@@ -75,12 +75,12 @@ async def play(scenario: Scenario = Scenario(), out: Callable[[str], None] = pri
 
 @contextlib.contextmanager
 def _aws() -> Iterator[dict[str, Any]]:
-    moto = aws.MotoServer().start()
-    previous = aws.use_endpoint(moto.url)
+    standin = aws.AwsStandIn().start()
+    previous = aws.use_endpoint(standin.url)
     try:
         yield {"sqs": boto3.client("sqs"), "cloudwatch": boto3.client("cloudwatch")}
     finally:
-        moto.stop()
+        standin.stop()
         aws.restore_environment(previous)
 
 

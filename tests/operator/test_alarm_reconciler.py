@@ -58,7 +58,7 @@ ACCOUNT = "123456789012"
 
 
 @pytest.fixture
-def harness(moto: aws.MotoServer) -> Harness:
+def harness(moto: aws.AwsStandIn) -> Harness:
     calls: collections.Counter[str] = collections.Counter()
     operator_settings = settings.OperatorSettings(cluster_name="prod", write_rate=100.0)
     aws_clients = clients.AwsClients(operator_settings.aws, lambda op, _: calls.update([op]))

@@ -25,14 +25,14 @@ KEDA_DEADLINE = 3.0
 
 
 @pytest.fixture
-def proxy(moto: aws.MotoServer) -> Iterator[aws.CountingProxy]:
+def proxy(moto: aws.AwsStandIn) -> Iterator[aws.CountingProxy]:
     proxy = aws.CountingProxy(moto.url).start()
     yield proxy
     proxy.stop()
 
 
 @pytest.fixture
-async def scaler(moto: aws.MotoServer) -> AsyncIterator[Scaler]:
+async def scaler(moto: aws.AwsStandIn) -> AsyncIterator[Scaler]:
     hub = settings.HubSettings(sqs_freshness=FRESHNESS, stale_limit=STALE_LIMIT)
     async with running_scaler(hub, policy=TRUSTING) as running:
         yield running
@@ -85,7 +85,7 @@ async def test_a_failing_aws_is_bridged_by_the_last_good_value_until_the_stalene
 
 
 async def test_bursts_of_errors_never_reach_keda_within_the_default_staleness_bound(
-    moto: aws.MotoServer, proxy: aws.CountingProxy, sqs: Any, queue_url: str
+    moto: aws.AwsStandIn, proxy: aws.CountingProxy, sqs: Any, queue_url: str
 ) -> None:
     async with running_scaler(settings.HubSettings(sqs_freshness=FRESHNESS), policy=TRUSTING) as scaler:
         metadata = through(proxy, queue_url)
@@ -112,7 +112,7 @@ async def test_aws_slower_than_the_deadline_is_answered_in_time(
 
 
 async def test_an_unreachable_endpoint_is_bridged_and_recovered_from(
-    scaler: Scaler, proxy: aws.CountingProxy, moto: aws.MotoServer, sqs: Any, queue_url: str
+    scaler: Scaler, proxy: aws.CountingProxy, moto: aws.AwsStandIn, sqs: Any, queue_url: str
 ) -> None:
     metadata = through(proxy, queue_url)
     send(sqs, queue_url, 6)
@@ -143,7 +143,7 @@ async def test_a_deleted_queue_is_reported_at_once_not_masked_by_a_stale_value(
 
 
 async def test_a_staleness_bound_of_zero_reports_every_failure(
-    moto: aws.MotoServer, proxy: aws.CountingProxy, sqs: Any, queue_url: str
+    moto: aws.AwsStandIn, proxy: aws.CountingProxy, sqs: Any, queue_url: str
 ) -> None:
     async with running_scaler(settings.HubSettings(sqs_freshness=FRESHNESS, stale_limit=0), policy=TRUSTING) as scaler:
         metadata = through(proxy, queue_url)

@@ -17,7 +17,7 @@ INTERVAL = 0.2
 
 
 @pytest.fixture
-async def pushing(moto: aws.MotoServer) -> AsyncIterator[Scaler]:
+async def pushing(moto: aws.AwsStandIn) -> AsyncIterator[Scaler]:
     async with running_scaler(settings.HubSettings(sqs_push_interval=INTERVAL, sqs_freshness=INTERVAL)) as scaler:
         yield scaler
 
@@ -107,7 +107,7 @@ async def test_thousands_of_streams_on_one_queue_share_one_read_per_interval(
 
 
 async def test_a_stopping_scaler_ends_open_streams_with_a_status_keda_reconnects_on(
-    moto: aws.MotoServer, queue_url: str
+    moto: aws.AwsStandIn, queue_url: str
 ) -> None:
     async with running_scaler(settings.HubSettings(sqs_push_interval=INTERVAL)) as scaler:
         calls = [scaler.stub.StreamIsActive(scaler.ref({"queueURL": queue_url})) for _ in range(5)]
@@ -121,7 +121,7 @@ async def test_a_stopping_scaler_ends_open_streams_with_a_status_keda_reconnects
 
 
 async def test_streams_beyond_the_cap_are_refused_and_the_others_keep_working(
-    moto: aws.MotoServer, sqs: Any, queue_url: str
+    moto: aws.AwsStandIn, sqs: Any, queue_url: str
 ) -> None:
     capped = settings.ServerSettings(host="127.0.0.1", port=0, metrics_port=0, max_streams=3)
     hub = settings.HubSettings(sqs_push_interval=INTERVAL, sqs_freshness=INTERVAL)
