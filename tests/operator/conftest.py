@@ -1,4 +1,4 @@
-"""A real kedawatch operator (kopf) against the Kubernetes stand-in over HTTP, and moto over HTTP."""
+"""A real kedawatch operator (kopf) against the Kubernetes stand-in over HTTP, and the AWS stand-in over HTTP."""
 
 from __future__ import annotations
 
@@ -116,7 +116,8 @@ def cloudwatch(moto: aws.AwsStandIn) -> Any:
 
 @pytest.fixture
 def proxy(moto: aws.AwsStandIn) -> Iterator[aws.CountingProxy]:
-    """A counting, fault-injecting proxy in front of moto, and the operator's AWS endpoint while the test runs."""
+    """A counting, fault-injecting proxy in front of the AWS stand-in, and the operator's AWS endpoint while the test
+    runs."""
     proxy = aws.CountingProxy(moto.url).start()
     previous = aws.use_endpoint(proxy.url)
     try:
