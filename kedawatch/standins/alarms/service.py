@@ -1,8 +1,8 @@
 """The in-memory alarm service: CloudWatch's alarm operations and the tagging API's GetResources for alarms.
 
 `AlarmService.handle` takes one call's decoded parameters (`serving` decodes them) and returns its answer, or
-None when the call is not for it after all (tags of a dashboard, GetResources of other resource types): moto
-answers those. One lock serialises every call; descriptions are replaced, never changed in place, so an answer
+None when the call is not for it after all (tags of an insight rule, GetResources of other resource types):
+moto answers those. One lock serialises every call; descriptions are replaced, never changed in place, so an answer
 can be encoded after the lock is released.
 
 Behaviour, per account (moto's, 123456789012, unless the access key is 12 digits) and region (the signature's):
@@ -20,25 +20,29 @@ Behaviour, per account (moto's, 123456789012, unless the access key is 12 digits
 - DeleteAlarms ignores unknown names, deletes at most one composite alarm, and a log alarm only on its own.
 - SetAlarmState needs an existing alarm (404 ResourceNotFound) and StateReasonData in JSON (InvalidFormat);
   it sets StateUpdatedTimestamp, and StateTransitionedTimestamp when the state changes.
-- Tags (at most 50 a resource, no `aws:` keys) for alarm and mute-rule ARNs; GetResources for
-  ResourceTypeFilters cloudwatch:alarm and cloudwatch:alarm-mute-rule (or a ResourceARNList of those), with
-  TagFilters (every filter must match, any of a filter's values), pages of ResourcesPerPage resources (1..100;
-  100 by default) or, given TagsPerPage only (100..500), of whole resources up to that many tags; the last page's
-  PaginationToken is empty, as AWS's.
+- Tags of alarms and mute rules, and the tagging API's GetResources for them: `tagging`.
 - Mute rules (`mute_rules`), EnableAlarmActions/DisableAlarmActions, DescribeAlarmsForMetric (single-metric
   alarms on exactly that metric), and DescribeAlarmContributors, which answers what `set_contributors` set.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from kedawatch.standins.alarms import checks, composite_alarms, log_alarms, metric_alarms, mute_rules, paging, store
+from kedawatch.standins.alarms import (
+    checks,
+    composite_alarms,
+    log_alarms,
+    metric_alarms,
+    mute_rules,
+    paging,
+    store,
+    tagging,
+)
 from kedawatch.standins.alarms.checks import refuse
 
 __all__ = ["OPERATIONS", "AlarmService"]
@@ -53,40 +57,19 @@ OPERATIONS = {
     "resourcegroupstaggingapi": frozenset({"GetResources"}),
 }  # fmt: skip
 """The operations this service answers, by botocore service name; moto answers every other."""
-MAX_TAGS = 50
-PAGE, RESOURCES_PAGE, CONTRIBUTORS_PAGE = 50, 100, 100
+PAGE, CONTRIBUTORS_PAGE = 50, 100
 STATE_KEYS = ("StateValue", "StateReason", "StateReasonData", "StateUpdatedTimestamp", "StateTransitionedTimestamp")
-TAGGED_TYPES = {"cloudwatch:alarm": "alarm", "cloudwatch:alarm-mute-rule": "alarm-mute-rule"}
-"""GetResources' resource types this service holds, and their ARNs' resource type."""
 _ALARM_DEFAULTS: dict[str, Any] = {
     "ActionsEnabled": True, "OKActions": [], "AlarmActions": [], "InsufficientDataActions": [],
 }  # fmt: skip
 
 
-@dataclasses.dataclass(frozen=True)
-class _Call:
-    region: str
-    account: str
-    state: store.Region
-    now: datetime.datetime
-
-    def find(self, name_or_arn: str) -> store.Resource | None:
-        """An alarm of this account and region, by name or ARN."""
-        arn = store.parse_arn(name_or_arn)
-        if arn is None:
-            return self.state.alarms.get(name_or_arn)
-        if (arn.region, arn.account, arn.kind) != (self.region, self.account, "alarm"):
-            return None
-        return self.state.alarms.get(arn.name)
-
-    def exists(self, name_or_arn: str) -> bool:
-        return self.find(name_or_arn) is not None
-
-
-Handler = Callable[[_Call, dict[str, Any]], dict[str, Any] | None]
+Handler = Callable[[store.Call, dict[str, Any]], dict[str, Any] | None]
 
 
 class AlarmService:
+    """CloudWatch's alarms of every account and region, in memory; safe to call from many threads."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._regions: dict[tuple[str, str], store.Region] = {}
@@ -100,10 +83,10 @@ class AlarmService:
             "SetAlarmState": self._set_alarm_state,
             "EnableAlarmActions": lambda call, params: self._enable_actions(call, params, True),
             "DisableAlarmActions": lambda call, params: self._enable_actions(call, params, False),
-            "TagResource": self._tag_resource,
-            "UntagResource": self._untag_resource,
-            "ListTagsForResource": self._list_tags_for_resource,
-            "GetResources": self._get_resources,
+            "TagResource": tagging.tag_resource,
+            "UntagResource": tagging.untag_resource,
+            "ListTagsForResource": tagging.list_tags_for_resource,
+            "GetResources": tagging.get_resources,
             "PutAlarmMuteRule": self._put_alarm_mute_rule,
             "GetAlarmMuteRule": self._get_alarm_mute_rule,
             "ListAlarmMuteRules": self._list_alarm_mute_rules,
@@ -119,7 +102,7 @@ class AlarmService:
         """The answer to one call; `wire.Refusal` as AWS refuses it; None to leave the call to moto."""
         account = store.account_of(access_key)
         with self._lock:
-            call = _Call(region, account, self._region(account, region), datetime.datetime.now(datetime.UTC))
+            call = store.Call(region, account, self._region(account, region), datetime.datetime.now(datetime.UTC))
             return self._handlers[operation](call, params)
 
     def reset(self) -> None:
@@ -143,18 +126,18 @@ class AlarmService:
 
     # --- alarms ---------------------------------------------------------------------------------------------
 
-    def _put_metric_alarm(self, call: _Call, params: dict[str, Any]) -> dict[str, Any]:
+    def _put_metric_alarm(self, call: store.Call, params: dict[str, Any]) -> dict[str, Any]:
         metric_alarms.check(params, call.region)
         initial = "OK" if metric_alarms.is_promql(params) else "INSUFFICIENT_DATA"
         self._put(call, "MetricAlarm", params, metric_alarms.configuration(_settings(params)), initial)
         return {}
 
-    def _put_composite_alarm(self, call: _Call, params: dict[str, Any]) -> dict[str, Any]:
+    def _put_composite_alarm(self, call: store.Call, params: dict[str, Any]) -> dict[str, Any]:
         composite_alarms.check(params, call.region, call.exists)
         self._put(call, "CompositeAlarm", params, _settings(params), "INSUFFICIENT_DATA")
         return {}
 
-    def _put_log_alarm(self, call: _Call, params: dict[str, Any]) -> dict[str, Any]:
+    def _put_log_alarm(self, call: store.Call, params: dict[str, Any]) -> dict[str, Any]:
         log_alarms.check(params, call.region)
         previous = call.state.alarms.get(params["AlarmName"])
         settings = log_alarms.configuration(
@@ -164,7 +147,7 @@ class AlarmService:
         return {}
 
     def _put(
-        self, call: _Call, kind: store.AlarmType, params: Mapping[str, Any], settings: dict[str, Any], initial: str
+        self, call: store.Call, kind: store.AlarmType, params: Mapping[str, Any], settings: dict[str, Any], initial: str
     ) -> None:
         name = params["AlarmName"]
         existing = call.state.alarms.get(name)
@@ -180,10 +163,10 @@ class AlarmService:
         if existing is not None:
             existing.description = description
             return
-        tags = _tags(params.get("Tags", []), {})
+        tags = tagging.added(params.get("Tags", []), {})
         call.state.alarms[name] = store.Resource(kind, description, arn, tags, bool(tags))
 
-    def _describe_alarms(self, call: _Call, params: dict[str, Any]) -> dict[str, Any]:
+    def _describe_alarms(self, call: store.Call, params: dict[str, Any]) -> dict[str, Any]:
         relative = [key for key in ("ChildrenOfAlarmName", "ParentsOfAlarmName") if key in params]
         if relative:
             others = sorted(set(params) - {relative[0], "MaxRecords", "NextToken"})
@@ -203,7 +186,7 @@ class AlarmService:
             )
         return {**answer, "NextToken": token} if token else answer
 
-    def _matching(self, call: _Call, params: Mapping[str, Any]) -> list[store.Resource]:
+    def _matching(self, call: store.Call, params: Mapping[str, Any]) -> list[store.Resource]:
         if "AlarmNames" in params and "AlarmNamePrefix" in params:
             refuse("AlarmNames and AlarmNamePrefix cannot be specified together", "InvalidParameterCombination")
         types = params.get("AlarmTypes") or ["MetricAlarm"]
@@ -218,7 +201,7 @@ class AlarmService:
             and (action is None or any(a.startswith(action) for a in _actions(alarm.description)))
         ]  # fmt: skip
 
-    def _relatives(self, call: _Call, key: str, name: str) -> tuple[list[store.Resource], tuple[str, ...]]:
+    def _relatives(self, call: store.Call, key: str, name: str) -> tuple[list[store.Resource], tuple[str, ...]]:
         """A composite alarm's children, or an alarm's parents, and the fields DescribeAlarms gives of them."""
         if key == "ChildrenOfAlarmName":
             alarm = call.state.alarms.get(name)
@@ -227,7 +210,7 @@ class AlarmService:
         parents = [alarm for alarm in call.state.alarms.values() if name in _children(call, alarm)]
         return parents, ("AlarmName", "AlarmArn")
 
-    def _describe_alarms_for_metric(self, call: _Call, params: dict[str, Any]) -> dict[str, Any]:
+    def _describe_alarms_for_metric(self, call: store.Call, params: dict[str, Any]) -> dict[str, Any]:
         keys = ("MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Period", "Unit")
         wanted = {key: params[key] for key in keys if key in params}
         alarms = [
@@ -238,7 +221,7 @@ class AlarmService:
         ]  # fmt: skip
         return {"MetricAlarms": alarms}
 
-    def _delete_alarms(self, call: _Call, params: dict[str, Any]) -> dict[str, Any]:
+    def _delete_alarms(self, call: store.Call, params: dict[str, Any]) -> dict[str, Any]:
         names = params["AlarmNames"]
         found = [call.state.alarms[name] for name in dict.fromkeys(names) if name in call.state.alarms]
         if sum(alarm.kind == "CompositeAlarm" for alarm in found) > 1:
@@ -250,7 +233,7 @@ class AlarmService:
             call.state.contributors.pop(alarm.name, None)
         return {}
 
-    def _set_alarm_state(self, call: _Call, params: dict[str, Any]) -> dict[str, Any]:
+    def _set_alarm_state(self, call: store.Call, params: dict[str, Any]) -> dict[str, Any]:
         alarm = call.state.alarms.get(params["AlarmName"])
         if alarm is None:
             refuse(f"Alarm {params['AlarmName']} not found", "ResourceNotFound")
@@ -272,101 +255,16 @@ class AlarmService:
         }
         return {}
 
-    def _enable_actions(self, call: _Call, params: dict[str, Any], enabled: bool) -> dict[str, Any]:
+    def _enable_actions(self, call: store.Call, params: dict[str, Any], enabled: bool) -> dict[str, Any]:
         for name in params["AlarmNames"]:
             alarm = call.state.alarms.get(name)
             if alarm is not None:
                 alarm.description = {**alarm.description, "ActionsEnabled": enabled}
         return {}
 
-    # --- tags -----------------------------------------------------------------------------------------------
-
-    def _tag_resource(self, call: _Call, params: dict[str, Any]) -> dict[str, Any] | None:
-        resource = self._tagged(call, params["ResourceARN"])
-        if resource is None:
-            return None
-        resource.tag(_tags(params["Tags"], resource.tags))
-        return {}
-
-    def _untag_resource(self, call: _Call, params: dict[str, Any]) -> dict[str, Any] | None:
-        resource = self._tagged(call, params["ResourceARN"])
-        if resource is None:
-            return None
-        for key in params["TagKeys"]:
-            resource.tags.pop(key, None)
-        return {}
-
-    def _list_tags_for_resource(self, call: _Call, params: dict[str, Any]) -> dict[str, Any] | None:
-        resource = self._tagged(call, params["ResourceARN"])
-        return None if resource is None else {"Tags": _tag_list(resource.tags)}
-
-    def _tagged(self, call: _Call, arn: str) -> store.Resource | None:
-        """The alarm or mute rule of that ARN; None for other ARNs (moto's); 404 if it does not exist."""
-        parsed = store.parse_arn(arn)
-        if parsed is None:
-            return None
-        resources = call.state.alarms if parsed.kind == "alarm" else call.state.mute_rules
-        resource = resources.get(parsed.name)
-        if resource is None or resource.arn != arn:
-            refuse(f"The resource {arn} does not exist", "ResourceNotFoundException")
-        return resource
-
-    def _get_resources(self, call: _Call, params: dict[str, Any]) -> dict[str, Any] | None:
-        found = self._resources_of(call, params)
-        if found is None:
-            return None
-        if params.get("ExcludeCompliantResources") and not params.get("IncludeComplianceDetails"):
-            refuse("ExcludeCompliantResources needs IncludeComplianceDetails", "InvalidParameterException")
-        if params.get("ExcludeCompliantResources"):
-            found = []  # no tag policy is modelled: every resource complies
-        size, cost = _resources_page(params)
-        chosen, token = paging.page(
-            found,
-            lambda r: r.arn,
-            size,
-            params.get("PaginationToken"),
-            "GetResources",
-            "InvalidParameterException",
-            cost,
-        )
-        mappings = [
-            {"ResourceARN": resource.arn, "Tags": _tag_list(resource.tags),
-             **({"ComplianceDetails": {"ComplianceStatus": True}} if params.get("IncludeComplianceDetails") else {})}
-            for resource in chosen
-        ]  # fmt: skip
-        return {"ResourceTagMappingList": mappings, "PaginationToken": token or ""}
-
-    def _resources_of(self, call: _Call, params: Mapping[str, Any]) -> list[store.Resource] | None:
-        """The resources GetResources asks for, when they are alarms and mute rules; None for others (moto's)."""
-        if "ResourceARNList" in params:
-            conflicting = {"TagFilters", "ResourceTypeFilters", "ResourcesPerPage", "TagsPerPage", "PaginationToken"}
-            if conflicting & set(params):
-                refuse(
-                    "ResourceARNList cannot be combined with TagFilters, ResourceTypeFilters or pagination",
-                    "InvalidParameterException",
-                )
-            arns = params["ResourceARNList"]
-            if any(store.parse_arn(arn) is None for arn in arns):
-                return None
-            return [r for r in self._all_tagged(call, TAGGED_TYPES.values()) if r.arn in arns]
-        types = params.get("ResourceTypeFilters") or []
-        if not types or any(kind not in TAGGED_TYPES for kind in types):
-            return None
-        filters = params.get("TagFilters", [])
-        return [
-            resource for resource in self._all_tagged(call, [TAGGED_TYPES[kind] for kind in types])
-            if (resource.tags or resource.ever_tagged) and all(_matches(f, resource.tags) for f in filters)
-        ]  # fmt: skip
-
-    @staticmethod
-    def _all_tagged(call: _Call, kinds: Iterable[str]) -> list[store.Resource]:
-        kinds = set(kinds)
-        alarms = list(call.state.alarms.values()) if "alarm" in kinds else []
-        return alarms + (list(call.state.mute_rules.values()) if "alarm-mute-rule" in kinds else [])
-
     # --- mute rules and contributors --------------------------------------------------------------------------
 
-    def _put_alarm_mute_rule(self, call: _Call, params: dict[str, Any]) -> dict[str, Any]:
+    def _put_alarm_mute_rule(self, call: store.Call, params: dict[str, Any]) -> dict[str, Any]:
         schedule = mute_rules.check(params, call.exists)
         name = params["Name"]
         arn = store.alarm_arn(call.region, call.account, name, "alarm-mute-rule")
@@ -378,17 +276,17 @@ class AlarmService:
         if existing is not None:
             existing.description = description
         else:
-            tags = _tags(params.get("Tags", []), {})
+            tags = tagging.added(params.get("Tags", []), {})
             call.state.mute_rules[name] = store.Resource("AlarmMuteRule", description, arn, tags, bool(tags))
         return {}
 
-    def _get_alarm_mute_rule(self, call: _Call, params: dict[str, Any]) -> dict[str, Any]:
+    def _get_alarm_mute_rule(self, call: store.Call, params: dict[str, Any]) -> dict[str, Any]:
         rule = call.state.mute_rules.get(params["AlarmMuteRuleName"])
         if rule is None:
             refuse(f"The alarm mute rule {params['AlarmMuteRuleName']} does not exist", "ResourceNotFoundException")
         return {**rule.description, "Status": mute_rules.status(rule.description, call.now)}
 
-    def _list_alarm_mute_rules(self, call: _Call, params: dict[str, Any]) -> dict[str, Any]:
+    def _list_alarm_mute_rules(self, call: store.Call, params: dict[str, Any]) -> dict[str, Any]:
         alarm, statuses = params.get("AlarmName"), params.get("Statuses")
         found = [
             (rule, mute_rules.status(rule.description, call.now)) for rule in call.state.mute_rules.values()
@@ -406,11 +304,11 @@ class AlarmService:
         ]
         return {"AlarmMuteRuleSummaries": summaries, **({"NextToken": token} if token else {})}
 
-    def _delete_alarm_mute_rule(self, call: _Call, params: dict[str, Any]) -> dict[str, Any]:
+    def _delete_alarm_mute_rule(self, call: store.Call, params: dict[str, Any]) -> dict[str, Any]:
         call.state.mute_rules.pop(params["AlarmMuteRuleName"], None)
         return {}
 
-    def _describe_alarm_contributors(self, call: _Call, params: dict[str, Any]) -> dict[str, Any]:
+    def _describe_alarm_contributors(self, call: store.Call, params: dict[str, Any]) -> dict[str, Any]:
         name = params["AlarmName"]
         if name not in call.state.alarms:
             refuse(f"The alarm {name} does not exist", "ResourceNotFoundException")
@@ -431,7 +329,7 @@ def _name(alarm: store.Resource) -> str:
     return alarm.name
 
 
-def _children(call: _Call, alarm: store.Resource) -> dict[str, store.Resource]:
+def _children(call: store.Call, alarm: store.Resource) -> dict[str, store.Resource]:
     """The existing alarms a composite alarm's rule names, by name; none for other alarms."""
     if alarm.kind != "CompositeAlarm":
         return {}
@@ -445,37 +343,3 @@ def _dimensions(described: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def _actions(description: Mapping[str, Any]) -> list[str]:
     return [action for key in checks.ACTION_LISTS for action in description.get(key, ())]
-
-
-def _tags(tags: Sequence[Mapping[str, str]], current: Mapping[str, str]) -> dict[str, str]:
-    """Tags to add to a resource that has `current`: at most 50 in all, none of AWS's own (aws:)."""
-    added = {tag["Key"]: tag["Value"] for tag in tags}
-    for key in added:
-        if key.lower().startswith("aws:"):
-            refuse(f"Tag keys starting with 'aws:' are reserved for AWS use: {key}", "InvalidParameterValue")
-    if len({**current, **added}) > MAX_TAGS:
-        refuse(f"A resource can have at most {MAX_TAGS} tags", "InvalidParameterValue")
-    return added
-
-
-def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
-
-
-def _matches(tag_filter: Mapping[str, Any], tags: Mapping[str, str]) -> bool:
-    key, values = str(tag_filter.get("Key", "")), tag_filter.get("Values") or []
-    return key in tags and (not values or tags[key] in values)
-
-
-def _resources_page(params: Mapping[str, Any]) -> tuple[int, Callable[[store.Resource], int]]:
-    """GetResources' page: ResourcesPerPage resources, or else whole resources up to TagsPerPage tags (a resource
-    without tags counting as one)."""
-    if "ResourcesPerPage" in params or "TagsPerPage" not in params:
-        size = params.get("ResourcesPerPage", RESOURCES_PAGE)
-        if not 1 <= size <= RESOURCES_PAGE:
-            refuse(f"ResourcesPerPage must be 1 to {RESOURCES_PAGE}, not {size}", "InvalidParameterException")
-        return size, lambda _: 1
-    size = params["TagsPerPage"]
-    if not 100 <= size <= 500:
-        refuse(f"TagsPerPage must be 100 to 500, not {size}", "InvalidParameterException")
-    return size, lambda resource: max(1, len(resource.tags))

@@ -6,10 +6,21 @@ Plain data and the ARN forms; no rules and no locking here (the service holds on
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
 from typing import Any, Literal
 
-__all__ = ["DEFAULT_ACCOUNT", "AlarmType", "Arn", "Region", "Resource", "account_of", "alarm_arn", "parse_arn"]
+__all__ = [
+    "DEFAULT_ACCOUNT",
+    "AlarmType",
+    "Arn",
+    "Call",
+    "Region",
+    "Resource",
+    "account_of",
+    "alarm_arn",
+    "parse_arn",
+]
 
 DEFAULT_ACCOUNT = "123456789012"
 """moto's account, and this service's unless a request says otherwise."""
@@ -66,3 +77,25 @@ class Region:
     mute_rules: dict[str, Resource] = dataclasses.field(default_factory=dict)
     contributors: dict[str, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
     """DescribeAlarmContributors' answer by alarm name: CloudWatch computes it; tests set it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """One call's view of the store: its account and region, and the time it is answered at."""
+
+    region: str
+    account: str
+    state: Region
+    now: datetime.datetime
+
+    def find(self, name_or_arn: str) -> Resource | None:
+        """An alarm of this account and region, by name or ARN."""
+        arn = parse_arn(name_or_arn)
+        if arn is None:
+            return self.state.alarms.get(name_or_arn)
+        if (arn.region, arn.account, arn.kind) != (self.region, self.account, "alarm"):
+            return None
+        return self.state.alarms.get(arn.name)
+
+    def exists(self, name_or_arn: str) -> bool:
+        return self.find(name_or_arn) is not None
