@@ -74,6 +74,7 @@ class Request:
 
 
 def recognise(path: str, headers: Mapping[str, str], body: bytes) -> Request:
+    """Which service and operation a request is for, in which protocol, from its path, headers or (query) body."""
     lowered = {name.lower(): value for name, value in headers.items()}
     credential = _CREDENTIAL.search(lowered.get("authorization", ""))
     access_key, region = credential.groups() if credential else ("", "us-east-1")
@@ -127,13 +128,10 @@ class Service:
     def refuse(self, request: Request, refusal: Refusal) -> Answer:
         shape = self._errors.get(refusal.code)
         status = refusal.status or (shape.metadata.get("error", {}).get("httpStatusCode", 400) if shape else 400)
-        query_compatible = self._query_compatible or request.protocol == "query"
-        return error_answer(request.protocol, refusal.code, refusal.message, status, query_compatible)
+        return error_answer(request.protocol, refusal.code, refusal.message, status, self._query_compatible)
 
     def _headers(self, protocol: Protocol) -> list[tuple[str, str]]:
-        if protocol == "cbor":
-            return [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"), *_request_id()]
-        return [("Content-Type", f"application/x-amz-json-{self.model.metadata['jsonVersion']}"), *_request_id()]
+        return [*_content_headers(protocol, self.model.metadata["jsonVersion"]), *_request_id()]
 
     def _validation_code(self, *, missing: bool) -> str:
         """The code the service gives a request that breaks its input shape."""
@@ -159,9 +157,7 @@ def error_answer(protocol: Protocol, code: str, message: str, status: int, query
         return status, [("Content-Type", "text/xml"), *headers], f"{xml}</Error></ErrorResponse>".encode()
     serializer = botocore.serialize.create_serializer(_SERIALIZERS[protocol], include_validation=False)
     body = serializer.serialize_to_request({"__type": code, "message": message}, _ERROR_MODEL)["body"]
-    if protocol == "cbor":
-        return status, [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"), *headers], body
-    return status, [("Content-Type", "application/x-amz-json-1.0"), *headers], body
+    return status, [*_content_headers(protocol, "1.0"), *headers], body
 
 
 _SERIALIZERS: dict[Protocol, str] = {"json": "json", "cbor": "smithy-rpc-v2-cbor"}
@@ -189,6 +185,12 @@ def _mirrored(definition: Mapping[str, Any]) -> dict[str, Any]:
         if "output" in operation:
             operation["input"] = operation.pop("output")
     return mirror
+
+
+def _content_headers(protocol: Protocol, json_version: str) -> list[tuple[str, str]]:
+    if protocol == "cbor":
+        return [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")]
+    return [("Content-Type", f"application/x-amz-json-{json_version}")]
 
 
 def _error_code(shape: botocore.model.Shape) -> str:
