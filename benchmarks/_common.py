@@ -9,7 +9,6 @@ import asyncio
 import collections
 import concurrent.futures
 import contextlib
-import dataclasses
 import datetime
 import logging
 import math
@@ -37,7 +36,6 @@ __all__ = [
     "ChildProcess",
     "KedaLoad",
     "ServerProcess",
-    "StandIns",
     "aws_client",
     "aws_standins",
     "cloudwatch_metadata",
@@ -104,15 +102,10 @@ def ref(metadata: dict[str, str], name: str) -> pb.ScaledObjectRef:
 # --- AWS stand-ins ----------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class StandIns:
-    moto: aws.MotoServer
-    proxy: aws.CountingProxy
-
-
 @contextlib.contextmanager
-def aws_standins(proxy_class: type[aws.CountingProxy] = aws.CountingProxy) -> Iterator[StandIns]:
-    """moto behind the counting proxy (or a subclass that records more), with boto3 pointed at the proxy.
+def aws_standins(proxy_class: type[aws.CountingProxy] = aws.CountingProxy) -> Iterator[aws.AwsStandIn]:
+    """The AWS stand-in (moto and the alarm service behind the counting proxy, or a subclass of it that records
+    more), with boto3 pointed at the proxy.
 
     The proxy answers in two TCP writes (headers, then body); with Nagle's algorithm on, the client's
     delayed ACK holds the body back ~40 ms, capping a client thread at ~20 calls a second. Turning Nagle off
@@ -120,15 +113,13 @@ def aws_standins(proxy_class: type[aws.CountingProxy] = aws.CountingProxy) -> It
     `kedawatch.standins.aws.CountingProxy`: `disable_nagle_algorithm = True` on its handler).
     """
     socketserver.StreamRequestHandler.disable_nagle_algorithm = True
-    moto = aws.MotoServer().start()
-    proxy = proxy_class(moto.url).start()
-    previous = aws.use_endpoint(proxy.url)
+    standins = aws.AwsStandIn(proxy_class).start()
+    previous = aws.use_endpoint(standins.url)
     try:
-        yield StandIns(moto, proxy)
+        yield standins
     finally:
         aws.restore_environment(previous)
-        proxy.stop()
-        moto.stop()
+        standins.stop()
 
 
 def aws_client(service: Literal["sqs", "cloudwatch"], endpoint: str | None = None) -> Any:

@@ -29,6 +29,7 @@ from kedawatch import settings
 from kedawatch.aws import cloudwatch
 from kedawatch.demo import local
 from kedawatch.scaler.sources import cloudwatch as cloudwatch_source
+from kedawatch.standins import aws
 from kedawatch.standins.clock import FakeClock
 
 HPA_SYNC = 15.0
@@ -123,9 +124,7 @@ class BuiltinScaler:
         )
 
 
-def measure_builtin(
-    standins: _common.StandIns, metadatas: Sequence[dict[str, str]], evaluations: int
-) -> tuple[int, int]:
+def measure_builtin(standins: aws.AwsStandIn, metadatas: Sequence[dict[str, str]], evaluations: int) -> tuple[int, int]:
     """(AWS calls, metrics requested) of the built-in scalers for these triggers, counted by the proxy."""
     builtin = BuiltinScaler()
     standins.proxy.reset()
@@ -137,7 +136,7 @@ def measure_builtin(
 
 
 async def measure_kedawatch(
-    standins: _common.StandIns, metadatas: Sequence[dict[str, str]], args: argparse.Namespace
+    standins: aws.AwsStandIn, metadatas: Sequence[dict[str, str]], args: argparse.Namespace
 ) -> KedawatchRun:
     """A fresh scaler on a fake clock, driven tick by tick; AWS calls counted by the proxy per tick."""
     clock = FakeClock()
@@ -206,13 +205,13 @@ HEADERS = (
 
 
 async def run_variant(
-    standins: _common.StandIns,
+    standins: aws.AwsStandIn,
     variant: Variant,
     args: argparse.Namespace,
     baselines: dict[tuple[str, int], tuple[int, int]],
 ) -> list[list[object]]:
     """Every size of one variant; the built-in baseline is measured once per source and sample size."""
-    standins.moto.reset()
+    standins.reset()
     sizes = args.sqs_sizes if variant.source == "sqs" else args.sizes
     all_metadatas = prepare(variant, max(sizes))
     evaluations = evaluations_per_trigger(args.minutes)

@@ -49,6 +49,7 @@ from benchmarks import _common
 from kedawatch.operator.resources import crds
 from kedawatch.standins import aws
 from kedawatch.standins import kubernetes as standin
+from kedawatch.standins.alarms import service as alarm_service
 
 QUOTA = 3.0
 """PutMetricAlarm calls a second: CloudWatch's default quota, and the operator's --write-rate."""
@@ -85,8 +86,8 @@ THROTTLING = re.compile(r"throttl", re.IGNORECASE)
 class TimedProxy(aws.CountingProxy):
     """The counting proxy, also keeping when each call arrived, by operation (monotonic seconds)."""
 
-    def __init__(self, upstream: str) -> None:
-        super().__init__(upstream)
+    def __init__(self, upstream: str, port: int = 0, alarms: alarm_service.AlarmService | None = None) -> None:
+        super().__init__(upstream, port, alarms)
         self.times: collections.defaultdict[str, list[float]] = collections.defaultdict(list)
         self._times_lock = threading.Lock()
 

@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: one moto server over HTTP for the session, reset before each test."""
+"""Fixtures shared by every test: one AWS stand-in over HTTP for the session (moto behind the counting proxy
+and its in-memory alarm service), reset before each test."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(scope="session")
-def moto_server() -> Iterator[aws.MotoServer]:
-    server = aws.MotoServer().start()
+def moto_server() -> Iterator[aws.AwsStandIn]:
+    server = aws.AwsStandIn().start()
     previous = aws.use_endpoint(server.url)
     yield server
     server.stop()
@@ -23,6 +24,6 @@ def moto_server() -> Iterator[aws.MotoServer]:
 
 
 @pytest.fixture
-def moto(moto_server: aws.MotoServer) -> aws.MotoServer:
+def moto(moto_server: aws.AwsStandIn) -> aws.AwsStandIn:
     moto_server.reset()
     return moto_server

@@ -23,7 +23,7 @@ def test_python_dash_m_is_the_console_script() -> None:
     assert "KEDAWATCH_METRICS_PORT" in answer.stdout
 
 
-def test_scaler_process_serves_with_env_settings_and_stops_on_sigterm(moto: aws.MotoServer) -> None:
+def test_scaler_process_serves_with_env_settings_and_stops_on_sigterm(moto: aws.AwsStandIn) -> None:
     port, metrics_port = aws.free_port(), aws.free_port()
     env = {**os.environ, "KEDAWATCH_PORT": str(port), "KEDAWATCH_METRICS_PORT": str(metrics_port)}
     env["KEDAWATCH_HOST"] = "127.0.0.1"

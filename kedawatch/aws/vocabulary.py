@@ -8,6 +8,7 @@ __all__ = [
     "EXTENDED_STATISTIC",
     "STANDARD_UNITS",
     "STATISTICS",
+    "alarm_period_ok",
     "metric_period_problem",
     "statistic_problem",
     "unit_problem",
@@ -40,3 +41,8 @@ def metric_period_problem(value: int) -> str | None:
 
 def unit_problem(value: str) -> str | None:
     return None if value in STANDARD_UNITS else f"must be one of {', '.join(STANDARD_UNITS)}"
+
+
+def alarm_period_ok(period: int) -> bool:
+    """An alarm's Period (and its metric-math queries'): 10, 20, 30 or a multiple of 60 seconds (PutMetricAlarm)."""
+    return period in (10, 20, 30) or (period > 0 and period % 60 == 0)

@@ -77,14 +77,14 @@ async def play(scenario: Scenario = Scenario(), out: Callable[[str], None] = pri
 
 @contextlib.contextmanager
 def _aws() -> Iterator[world.Cloud]:
-    moto = aws.MotoServer().start()
-    previous = aws.use_endpoint(moto.url)
+    amazon = aws.AwsStandIn().start()
+    previous = aws.use_endpoint(amazon.url)
     try:
         aws_clients = clients.AwsClients(settings.AwsSettings())
         here = identities.AwsIdentity(REGION)
         yield world.Cloud(aws_clients.client("sqs", here), aws_clients.client("cloudwatch", here))
     finally:
-        moto.stop()
+        amazon.stop()
         aws.restore_environment(previous)
 
 

@@ -1,6 +1,6 @@
 """What surrounds kedawatch in the reference scenario, simulated on the stand-ins: the app's producer and
-consumers on SQS, Container Insights' running-pods metric, and CloudWatch's alarm evaluation (moto stores
-alarms but never evaluates them). AWS is reached through `kedawatch.aws`, as everywhere in kedawatch."""
+consumers on SQS, Container Insights' running-pods metric, and CloudWatch's alarm evaluation (the AWS stand-in
+stores alarms but never evaluates them). AWS is reached through `kedawatch.aws`, as everywhere in kedawatch."""
 
 from __future__ import annotations
 
@@ -70,7 +70,8 @@ def publish_running_pods(client: CloudWatchClient, dimensions: list[dict[str, st
 
 
 class AlarmEvaluator:
-    """CloudWatch's job that moto skips: compare each single-metric alarm's newest datapoint to its threshold."""
+    """CloudWatch's job that the AWS stand-in skips: compare each single-metric alarm's newest datapoint to its
+    threshold."""
 
     def __init__(self, client: CloudWatchClient) -> None:
         self._cloudwatch = client

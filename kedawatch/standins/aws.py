@@ -1,4 +1,5 @@
-"""A moto server on loopback, and a proxy in front of it that counts every AWS call and can inject faults."""
+"""The AWS stand-in: moto on loopback, behind a proxy that counts every AWS call, can inject faults, and sends
+the CloudWatch alarm calls moto lacks to the in-memory alarm service (`kedawatch.standins.alarms`)."""
 
 from __future__ import annotations
 
@@ -7,24 +8,27 @@ import contextlib
 import dataclasses
 import http.client
 import http.server
-import json
 import logging
 import os
 import random
 import socket
 import threading
 import time
-import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 from moto.server import ThreadedMotoServer
 
+from kedawatch.aws import wire
+from kedawatch.standins.alarms import service as alarm_service
+from kedawatch.standins.alarms import serving
+
 __all__ = [
     "DUMMY_CREDENTIALS",
     "INTERNAL_ERROR",
     "THROTTLING",
+    "AwsStandIn",
     "CountingProxy",
     "Fault",
     "MotoServer",
@@ -118,12 +122,14 @@ class CountingProxy:
 
     Counts GetMetricData's queries too (`metrics_requested`), since CloudWatch bills per metric requested.
     `inject()` makes it fail a share of calls as AWS does (throttling, 500s, slowness) until `heal()`;
-    `choose` picks the calls to fail by their content, for what AWS refuses and moto accepts.
+    `choose` picks the calls to fail by their content, for what AWS refuses and the stand-in accepts.
+    Given `alarms`, the calls that service answers are answered here, after counting and faults, not forwarded.
     """
 
-    def __init__(self, upstream: str, port: int = 0) -> None:
+    def __init__(self, upstream: str, port: int = 0, alarms: alarm_service.AlarmService | None = None) -> None:
         """`port` 0 picks a free one; a stopped proxy's port makes its successor reachable at the same URL."""
         self.upstream = upstream.removeprefix("http://")
+        self.alarms = alarms
         self.calls: collections.Counter[str] = collections.Counter()
         self.metrics_requested = 0
         self.injected: collections.Counter[str] = collections.Counter()
@@ -195,13 +201,19 @@ class CountingProxy:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                operation, queries = _operation_of(self.path, self.headers, body)
-                fault = proxy.record(operation, body, queries)
+                request_headers = dict(self.headers.items())
+                request = wire.recognise(self.path, request_headers, body)
+                fault = proxy.record(request.operation, body, _queries(request.operation, body))
                 if fault is not None:
                     time.sleep(fault.delay)
                     if fault.status:
-                        self._answer(fault.status, *_error_body(fault, self.headers))
+                        message = fault.message or f"injected by the test proxy: {fault.code}"
+                        self._answer(*wire.error_answer(request.protocol, fault.code, message, fault.status))
                         return
+                served = serving.answer(proxy.alarms, self.path, request_headers, body) if proxy.alarms else None
+                if served is not None:
+                    self._answer(*served)
+                    return
                 upstream = http.client.HTTPConnection(proxy.upstream, timeout=30)
                 upstream.request("POST", self.path, body, dict(self.headers.items()))
                 answer = upstream.getresponse()
@@ -227,34 +239,35 @@ class CountingProxy:
 _HOP_BY_HOP = ("transfer-encoding", "connection", "content-length")
 
 
-def _error_body(fault: Fault, request_headers: Any) -> tuple[list[tuple[str, str]], bytes]:
-    """AWS's error answer in the request's protocol. SQS and CloudWatch are "query compatible": botocore
-    takes the code from the x-amzn-query-error header in JSON and CBOR, so those bodies carry only a message.
-    """
-    code, message = fault.code, fault.message or f"injected by the test proxy: {fault.code}"
-    query_error = [("x-amzn-query-error", f"{code};Sender"), ("x-amzn-RequestId", "injected")]
-    if request_headers.get("X-Amz-Target"):
-        body = json.dumps({"__type": code, "message": message}).encode()
-        return [("Content-Type", "application/x-amz-json-1.0"), *query_error], body
-    if request_headers.get("smithy-protocol"):
-        return [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"), *query_error], b""
-    xml = f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
-    return [("Content-Type", "text/xml"), *query_error], f"{xml}</ErrorResponse>".encode()
-
-
-def _operation_of(path: str, headers: Any, body: bytes) -> tuple[str, int]:
-    """The API operation, from whichever protocol botocore chose, and the number of metric queries it asks.
-
-    JSON names it in X-Amz-Target, Smithy RPCv2 CBOR (CloudWatch) in the path, the query protocol in Action.
-    A query's "Id" key is counted in the body: CBOR encodes the text "Id" as the bytes 0x62 'I' 'd'.
-    """
-    target = headers.get("X-Amz-Target", "")
-    if target:
-        operation = target.rsplit(".", 1)[-1]
-    elif "/operation/" in path:
-        operation = path.rsplit("/", 1)[-1]
-    else:
-        operation = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", ["Unknown"])[0]
+def _queries(operation: str, body: bytes) -> int:
+    """The number of metric queries a GetMetricData call asks, counted in the body in either of its protocols:
+    CBOR encodes the text "Id" as the bytes 0x62 'I' 'd', JSON as "Id"."""
     if operation != "GetMetricData":
-        return operation, 0
-    return operation, body.count(b"\x62Id") + body.count(b'"Id"') + body.count(b".Id=")
+        return 0
+    return body.count(b"\x62Id") + body.count(b'"Id"') + body.count(b".Id=")
+
+
+class AwsStandIn:
+    """The AWS the tests, the demo and the benchmarks run on: moto behind a counting proxy that answers the
+    CloudWatch alarm calls from the in-memory alarm service. Point boto3 at `url`; `reset()` empties both."""
+
+    def __init__(self, proxy_class: type[CountingProxy] = CountingProxy) -> None:
+        self.moto = MotoServer()
+        self.alarms = alarm_service.AlarmService()
+        self.proxy = proxy_class(self.moto.url, alarms=self.alarms)
+        self.url = self.proxy.url
+
+    def start(self) -> AwsStandIn:
+        self.moto.start()
+        self.proxy.start()
+        return self
+
+    def stop(self) -> None:
+        self.proxy.stop()
+        self.moto.stop()
+
+    def reset(self) -> None:
+        """Empty moto and the alarm service, and zero the proxy's counts."""
+        self.moto.reset()
+        self.alarms.reset()
+        self.proxy.reset()

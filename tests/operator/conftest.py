@@ -1,4 +1,4 @@
-"""A real kedawatch operator (kopf) against the Kubernetes stand-in over HTTP, and moto over HTTP."""
+"""A real kedawatch operator (kopf) against the Kubernetes stand-in over HTTP, and the AWS stand-in over HTTP."""
 
 from __future__ import annotations
 
@@ -93,19 +93,20 @@ def operating(
 
 
 @pytest.fixture
-def operator(cluster: Cluster, moto: aws.MotoServer) -> Iterator[Cluster]:
+def operator(cluster: Cluster, moto: aws.AwsStandIn) -> Iterator[Cluster]:
     with operating(cluster):
         yield cluster
 
 
 @pytest.fixture
-def cloudwatch(moto: aws.MotoServer) -> Any:
+def cloudwatch(moto: aws.AwsStandIn) -> Any:
     return boto3.client("cloudwatch", region_name="us-east-1")
 
 
 @pytest.fixture
-def proxy(moto: aws.MotoServer) -> Iterator[aws.CountingProxy]:
-    """A counting, fault-injecting proxy in front of moto, and the operator's AWS endpoint while the test runs."""
+def proxy(moto: aws.AwsStandIn) -> Iterator[aws.CountingProxy]:
+    """A counting, fault-injecting proxy in front of the AWS stand-in, and the operator's AWS endpoint while the test
+    runs."""
     proxy = aws.CountingProxy(moto.url).start()
     previous = aws.use_endpoint(proxy.url)
     try:

@@ -1,4 +1,4 @@
-"""The alarm kinds end to end: a real kopf operator, the Kubernetes stand-in and moto, all over HTTP."""
+"""The alarm kinds end to end: a real kopf operator, the Kubernetes stand-in and the AWS stand-in, all over HTTP."""
 
 from __future__ import annotations
 

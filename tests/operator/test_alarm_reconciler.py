@@ -1,4 +1,4 @@
-"""The alarm reconciler against moto over HTTP: what a user's object does to CloudWatch."""
+"""The alarm reconciler against the AWS stand-in over HTTP: what a user's object does to CloudWatch."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 
 from kedawatch import settings, tenancy
-from kedawatch.aws import clients, identities
+from kedawatch.aws import clients
 from kedawatch.operator import alarm_store, kernel, pacing
 from kedawatch.operator.reconcilers import alarms
 from kedawatch.operator.resources import crds
@@ -54,11 +53,16 @@ class Harness:
 
 
 ACCOUNT = "123456789012"
-"""moto's account: the cluster's own, whose actions the default tenant policy allows."""
+"""The stand-in's account: the cluster's own, whose actions the default tenant policy allows."""
+ALARM_PARAMS: dict[str, Any] = {
+    "Namespace": "Other", "MetricName": "m", "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 1,
+    "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold",
+}  # fmt: skip
+"""A metric alarm that is not any object's."""
 
 
 @pytest.fixture
-def harness(moto: aws.MotoServer) -> Harness:
+def harness(moto: aws.AwsStandIn) -> Harness:
     calls: collections.Counter[str] = collections.Counter()
     operator_settings = settings.OperatorSettings(cluster_name="prod", region=REGION, write_rate=100.0)
     aws_clients = clients.AwsClients(operator_settings.aws, lambda op, _: calls.update([op]))
@@ -203,68 +207,53 @@ async def test_the_seed_manifest_creates_its_alarm(harness: Harness) -> None:
     assert alarm is not None and alarm["Threshold"] == 8.0 and alarm["TreatMissingData"] == "missing"
 
 
-def stubbed(harness: Harness) -> Stubber:
-    """moto lacks PutCompositeAlarm and never refuses or throttles: botocore's Stubber answers instead."""
-    client = harness.ctx.store._aws.client("cloudwatch", identities.AwsIdentity(REGION))
-    return Stubber(client)
-
-
-async def test_composite_alarm_is_put_via_stubber(harness: Harness) -> None:
+async def test_a_composite_alarm_is_put_with_its_owner_tags(harness: Harness) -> None:
+    for child in ("a", "b"):
+        harness.cloudwatch.put_metric_alarm(AlarmName=child, **ALARM_PARAMS)
     obj = harness.obj({"alarmRule": 'ALARM("a") OR ALARM("b")', "actionsEnabled": True}, definition=NATIVE_COMPOSITE)
-    with stubbed(harness) as stub:
-        stub.add_response("describe_alarms", {"CompositeAlarms": [], "MetricAlarms": []})
-        stub.add_response(
-            "put_composite_alarm", {},
-            {"AlarmName": "prod/default/otlp-consumer", "AlarmRule": 'ALARM("a") OR ALARM("b")', "ActionsEnabled": True,
-             "Tags": [{"Key": k, "Value": v} for k, v in sorted(obj.owner("prod").tags().items())]},
-        )  # fmt: skip
-        status = await alarms.reconcile_alarm(obj, harness.ctx)
+    status = await alarms.reconcile_alarm(obj, harness.ctx)
     assert (status["alarmName"], status["state"]) == ("prod/default/otlp-consumer", "INSUFFICIENT_DATA")
+    (composite,) = harness.cloudwatch.describe_alarms(
+        AlarmNames=["prod/default/otlp-consumer"], AlarmTypes=["CompositeAlarm"]
+    )["CompositeAlarms"]
+    assert (composite["AlarmRule"], composite["ActionsEnabled"]) == ('ALARM("a") OR ALARM("b")', True)
+    tags = harness.cloudwatch.list_tags_for_resource(ResourceARN=composite["AlarmArn"])["Tags"]
+    assert {t["Key"]: t["Value"] for t in tags} == obj.owner("prod").tags()
 
 
-async def test_aws_validation_errors_land_in_status_without_retry_via_stubber(harness: Harness) -> None:
-    with stubbed(harness) as stub:
-        stub.add_response("describe_alarms", {"CompositeAlarms": [], "MetricAlarms": []})
-        stub.add_client_error("put_metric_alarm", "ValidationError", "Invalid SNS ARN", 400)
-        status = await alarms.reconcile_alarm(harness.obj(SPEC), harness.ctx)
+async def test_aws_validation_errors_land_in_status_without_retry(harness: Harness) -> None:
+    elsewhere = {**SPEC, "alarmActions": [f"arn:aws:sns:eu-west-1:{ACCOUNT}:oncall"]}
+    status = await alarms.reconcile_alarm(harness.obj(elsewhere), harness.ctx)
     assert status["conditions"][0]["reason"] == "AwsRejected"
-    assert "ValidationError: Invalid SNS ARN" in status["conditions"][0]["message"]
+    assert "ValidationError: Invalid region eu-west-1 specified. Only us-east-1 is supported." in status["conditions"][0]["message"]  # fmt: skip
+    assert harness.calls["PutMetricAlarm"] == 1
 
 
-async def test_throttling_asks_for_a_retry_via_stubber(harness: Harness) -> None:
-    with stubbed(harness) as stub:
-        for _ in range(settings.AwsSettings().max_attempts):
-            stub.add_client_error("describe_alarms", "Throttling", "Rate exceeded", 400)
-        with pytest.raises(kernel.Retry, match="Throttling"):
-            await alarms.reconcile_alarm(harness.obj(SPEC), harness.ctx)
+async def test_throttling_asks_for_a_retry(harness: Harness, proxy: aws.CountingProxy) -> None:
+    proxy.inject(aws.THROTTLING)
+    with pytest.raises(kernel.Retry, match="Throttling"):
+        await alarms.reconcile_alarm(harness.obj(SPEC), harness.ctx)
 
 
-async def test_a_composite_waits_for_its_alarms_then_is_created_via_stubber(harness: Harness) -> None:
+async def test_a_composite_waits_for_its_alarms_then_is_created(harness: Harness) -> None:
     spec = {"alarmRule": 'ALARM("prod/default/pods")'}
     obj = harness.obj(spec, definition=NATIVE_COMPOSITE)
-    missing = "Could not save the composite alarm as alarms [prod/default/pods] in the alarm rule do not exist"
-    with stubbed(harness) as stub:
-        stub.add_response("describe_alarms", {"CompositeAlarms": [], "MetricAlarms": []})
-        stub.add_client_error("put_composite_alarm", "ValidationError", missing, 400)
-        with pytest.raises(kernel.Retry) as retry:
-            await alarms.reconcile_alarm(obj, harness.ctx)
-        assert retry.value.status is not None
-        assert retry.value.status["conditions"][0]["reason"] == "AlarmsMissing"
-        stub.add_response("describe_alarms", {"CompositeAlarms": [], "MetricAlarms": []})
-        stub.add_response("put_composite_alarm", {})
-        status = await alarms.reconcile_alarm(
-            harness.obj(spec, retry.value.status, definition=NATIVE_COMPOSITE), harness.ctx
-        )
+    with pytest.raises(kernel.Retry) as retry:
+        await alarms.reconcile_alarm(obj, harness.ctx)
+    assert retry.value.status is not None
+    assert retry.value.status["conditions"][0]["reason"] == "AlarmsMissing"
+    harness.cloudwatch.put_metric_alarm(AlarmName="prod/default/pods", **ALARM_PARAMS)
+    status = await alarms.reconcile_alarm(
+        harness.obj(spec, retry.value.status, definition=NATIVE_COMPOSITE), harness.ctx
+    )
     assert status["conditions"][0]["reason"] == "Synced"
 
 
 async def test_drift_repair_leaves_a_refused_spec_until_it_changes(harness: Harness) -> None:
-    with stubbed(harness) as stub:
-        stub.add_response("describe_alarms", {"CompositeAlarms": [], "MetricAlarms": []})
-        stub.add_client_error("put_metric_alarm", "ValidationError", "Invalid SNS ARN", 400)
-        status = await alarms.reconcile_alarm(harness.obj(SPEC), harness.ctx)
+    refused = {**SPEC, "alarmActions": [f"arn:aws:sns:eu-west-1:{ACCOUNT}:oncall"]}
+    status = await alarms.reconcile_alarm(harness.obj(refused), harness.ctx)
     harness.calls.clear()
-    assert await alarms.repair_drift(harness.obj(SPEC, status), harness.ctx) == {}
+    assert await alarms.repair_drift(harness.obj(refused, status), harness.ctx) == {}
     assert sum(harness.calls.values()) == 0
     changed = await alarms.repair_drift(harness.obj(SPEC, status, generation=2), harness.ctx)
     assert changed["conditions"][0]["reason"] == "Synced"

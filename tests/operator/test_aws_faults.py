@@ -21,8 +21,8 @@ OBJECTS = tuple(f"f{index}" for index in range(6))
 
 
 @pytest.fixture
-def cloudwatch(moto: aws.MotoServer) -> Any:
-    """The test's own view of CloudWatch: straight to moto, past the failing proxy the operator goes through."""
+def cloudwatch(moto: aws.AwsStandIn) -> Any:
+    """The test's own view of CloudWatch: straight to the stand-in, past the failing proxy the operator goes through."""
     return boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto.url)
 
 

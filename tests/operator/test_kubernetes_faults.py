@@ -233,7 +233,7 @@ def test_bursts_of_500_on_watches_lists_and_writes_are_retried(
 
 
 def test_an_operator_stopped_mid_reconcile_and_restarted_leaves_one_alarm_per_object(
-    cluster: Cluster, moto: aws.MotoServer, cloudwatch: Any
+    cluster: Cluster, moto: aws.AwsStandIn, cloudwatch: Any
 ) -> None:
     objects = tuple(f"a{index}" for index in range(8))
     with operating(cluster, SLOW):
@@ -251,7 +251,7 @@ def test_an_operator_stopped_mid_reconcile_and_restarted_leaves_one_alarm_per_ob
 
 
 def test_an_operator_stopped_mid_reconcile_of_apps_and_restarted_leaves_exactly_their_children(
-    cluster: Cluster, moto: aws.MotoServer, cloudwatch: Any
+    cluster: Cluster, moto: aws.AwsStandIn, cloudwatch: Any
 ) -> None:
     apps = ("a", "b")
     with operating(cluster, SLOW):
@@ -289,7 +289,7 @@ def operator_process(cluster: Cluster) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def test_an_operator_killed_mid_reconcile_and_restarted_leaves_exactly_one_of_each(
-    cluster: Cluster, moto: aws.MotoServer, cloudwatch: Any
+    cluster: Cluster, moto: aws.AwsStandIn, cloudwatch: Any
 ) -> None:
     objects = tuple(f"k{index}" for index in range(10))
     with operator_process(cluster) as operator:

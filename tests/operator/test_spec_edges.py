@@ -1,9 +1,8 @@
 """Specs at every edge of the schema, and specs that pass it but fail in AWS.
 
 The edges are checked on the validation layer that the operator and `kedawatch render` share, and a few
-through the real operator. What AWS refuses and moto accepts is refused by the counting proxy in front of
-moto, as AWS words it; the operator must then say so in a condition and an Event, once, and not write again
-and again.
+through the real operator. What AWS refuses and the AWS stand-in accepts is refused by its counting proxy, as
+AWS words it; the operator must then say so in a condition and an Event, once, and not write again and again.
 """
 
 from __future__ import annotations
@@ -293,17 +292,16 @@ def test_a_spec_aws_refuses_waits_in_its_condition_without_writing_again(
 
 
 def test_a_composite_naming_missing_alarms_retries_with_backoff(cluster: Cluster, proxy: aws.CountingProxy) -> None:
-    """moto has no PutCompositeAlarm: the proxy answers it as AWS does while the alarms are missing."""
+    """The stand-in refuses the composite as AWS does while the alarms are missing; the proxy times the attempts."""
     missing = "Could not save the composite alarm as alarms [prod/default/pods] in the alarm rule do not exist"
     attempts: list[float] = []
 
-    def refuse(operation: str, _: bytes) -> aws.Fault | None:
-        if operation != "PutCompositeAlarm":
-            return None
-        attempts.append(time.monotonic())
-        return aws.Fault(400, "ValidationError", message=missing)
+    def timed(operation: str, _: bytes) -> aws.Fault | None:
+        if operation == "PutCompositeAlarm":
+            attempts.append(time.monotonic())
+        return None
 
-    proxy.choose = refuse
+    proxy.choose = timed
     body = {"apiVersion": crds.COMPOSITE_ALARMS.api_version, "kind": crds.COMPOSITE_ALARMS.kind,
             "metadata": {"name": "c", "namespace": "default"},
             "spec": {"alarmRule": 'ALARM("prod/default/pods")'}}  # fmt: skip

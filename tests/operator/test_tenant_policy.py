@@ -29,7 +29,7 @@ POLICY = {
 
 
 @pytest.fixture
-def restricted(cluster: Cluster, moto: aws.MotoServer, tmp_path: Path) -> Iterator[Cluster]:
+def restricted(cluster: Cluster, moto: aws.AwsStandIn, tmp_path: Path) -> Iterator[Cluster]:
     """The operator with a policy that gives `default` no role, one region and its own topics only."""
     policy = tmp_path / "policy.json"
     policy.write_text(json.dumps(POLICY))

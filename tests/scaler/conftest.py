@@ -90,18 +90,18 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def scaler(moto: aws.MotoServer) -> AsyncIterator[Scaler]:
+async def scaler(moto: aws.AwsStandIn) -> AsyncIterator[Scaler]:
     async with running_scaler() as running:
         yield running
 
 
 @pytest.fixture
-def sqs(moto: aws.MotoServer) -> Any:
+def sqs(moto: aws.AwsStandIn) -> Any:
     return boto3.client("sqs", region_name=REGION)
 
 
 @pytest.fixture
-def cloudwatch(moto: aws.MotoServer) -> Any:
+def cloudwatch(moto: aws.AwsStandIn) -> Any:
     return boto3.client("cloudwatch", region_name=REGION)
 
 

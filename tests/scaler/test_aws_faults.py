@@ -27,14 +27,14 @@ RECOVERY = max(FRESHNESS, settings.HubSettings().error_ttl)
 
 
 @pytest.fixture
-def proxy(moto: aws.MotoServer) -> Iterator[aws.CountingProxy]:
+def proxy(moto: aws.AwsStandIn) -> Iterator[aws.CountingProxy]:
     proxy = aws.CountingProxy(moto.url).start()
     yield proxy
     proxy.stop()
 
 
 @pytest.fixture
-async def scaler(moto: aws.MotoServer, clock: FakeClock) -> AsyncIterator[Scaler]:
+async def scaler(moto: aws.AwsStandIn, clock: FakeClock) -> AsyncIterator[Scaler]:
     hub = settings.HubSettings(sqs_freshness=FRESHNESS, stale_limit=STALE_LIMIT)
     async with running_scaler(hub, policy=TRUSTING, clock=clock) as running:
         yield running
@@ -87,7 +87,7 @@ async def test_a_failing_aws_is_bridged_by_the_last_good_value_until_the_stalene
 
 
 async def test_bursts_of_errors_never_reach_keda_within_the_default_staleness_bound(
-    clock: FakeClock, moto: aws.MotoServer, proxy: aws.CountingProxy, sqs: Any, queue_url: str
+    clock: FakeClock, moto: aws.AwsStandIn, proxy: aws.CountingProxy, sqs: Any, queue_url: str
 ) -> None:
     async with running_scaler(settings.HubSettings(sqs_freshness=FRESHNESS), policy=TRUSTING, clock=clock) as scaler:
         metadata = through(proxy, queue_url)
@@ -114,7 +114,7 @@ async def test_aws_slower_than_the_deadline_is_answered_in_time(
 
 
 async def test_an_unreachable_endpoint_is_bridged_and_recovered_from(
-    clock: FakeClock, scaler: Scaler, proxy: aws.CountingProxy, moto: aws.MotoServer, sqs: Any, queue_url: str
+    clock: FakeClock, scaler: Scaler, proxy: aws.CountingProxy, moto: aws.AwsStandIn, sqs: Any, queue_url: str
 ) -> None:
     metadata = through(proxy, queue_url)
     send(sqs, queue_url, 6)
@@ -145,7 +145,7 @@ async def test_a_deleted_queue_is_reported_at_once_not_masked_by_a_stale_value(
 
 
 async def test_a_staleness_bound_of_zero_reports_every_failure(
-    clock: FakeClock, moto: aws.MotoServer, proxy: aws.CountingProxy, sqs: Any, queue_url: str
+    clock: FakeClock, moto: aws.AwsStandIn, proxy: aws.CountingProxy, sqs: Any, queue_url: str
 ) -> None:
     hub = settings.HubSettings(sqs_freshness=FRESHNESS, stale_limit=0)
     async with running_scaler(hub, policy=TRUSTING, clock=clock) as scaler:

@@ -173,7 +173,7 @@ def test_request_carries_every_query_parameter_via_stubber() -> None:
         assert cloudwatch_api.get_metric_data(client, [metric.query, expression.query], start, end) == [(), ()]
 
 
-async def test_aws_endpoint_sends_that_triggers_reads_elsewhere(cloudwatch: Any, moto: aws.MotoServer) -> None:
+async def test_aws_endpoint_sends_that_triggers_reads_elsewhere(cloudwatch: Any, moto: aws.AwsStandIn) -> None:
     proxy = aws.CountingProxy(moto.url).start()
     try:
         async with running_scaler(policy=TRUSTING) as scaler:

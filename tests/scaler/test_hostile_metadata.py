@@ -47,7 +47,7 @@ metadata_maps = strategies.dictionaries(
 
 
 @pytest.fixture(scope="module")
-def scaler_process(moto_server: aws.MotoServer) -> Iterator[subprocess.Popen[bytes]]:
+def scaler_process(moto_server: aws.AwsStandIn) -> Iterator[subprocess.Popen[bytes]]:
     """The real scaler in its own process, so that its memory is measured apart from hypothesis's own."""
     port = aws.free_port()
     env = {**os.environ, "KEDAWATCH_HOST": "127.0.0.1", "KEDAWATCH_PORT": str(port), "KEDAWATCH_METRICS_PORT": "0"}

@@ -35,7 +35,7 @@ async def gathered(scaler: Scaler, clock: FakeClock, reads: Awaitable[T], misses
     return await task
 
 
-async def test_a_value_is_reused_within_its_freshness_window(moto: aws.MotoServer, queue_url: str) -> None:
+async def test_a_value_is_reused_within_its_freshness_window(moto: aws.AwsStandIn, queue_url: str) -> None:
     clock = FakeClock()
     async with running_scaler(clock=clock) as scaler:
         for _ in range(10):
@@ -49,7 +49,7 @@ async def test_a_value_is_reused_within_its_freshness_window(moto: aws.MotoServe
         assert scaler.aws_calls("GetQueueAttributes") == 2
 
 
-async def test_concurrent_askers_wait_for_one_in_flight_read(moto: aws.MotoServer, sqs: Any) -> None:
+async def test_concurrent_askers_wait_for_one_in_flight_read(moto: aws.AwsStandIn, sqs: Any) -> None:
     urls = [sqs.create_queue(QueueName=f"q{index}")["QueueUrl"] for index in range(3)]
     async with running_scaler() as scaler:
         asks = [scaler.value({"queueURL": urls[index % 3], "queueLength": str(index + 1)}) for index in range(300)]
@@ -109,7 +109,7 @@ def test_pages_are_merged_newest_first_via_stubber() -> None:
 
 
 @pytest.mark.parametrize("count", [1, 499, 500, 501, 1200])
-async def test_cloudwatch_batches_hold_at_most_500_queries(moto: aws.MotoServer, count: int) -> None:
+async def test_cloudwatch_batches_hold_at_most_500_queries(moto: aws.AwsStandIn, count: int) -> None:
     metadata = distinct_metrics(count)
     async with running_scaler(settings.HubSettings(gather_delay=3.0, gather_limit=10.0, rpc_timeout=30.0)) as scaler:
         await asyncio.gather(*(scaler.value(m, deadline=60) for m in metadata))
@@ -117,7 +117,7 @@ async def test_cloudwatch_batches_hold_at_most_500_queries(moto: aws.MotoServer,
         assert scaler.metric("kedawatch_cloudwatch_metrics_requested_total") == count
 
 
-async def test_a_stale_metric_refreshes_its_whole_group_in_one_call(moto: aws.MotoServer) -> None:
+async def test_a_stale_metric_refreshes_its_whole_group_in_one_call(moto: aws.AwsStandIn) -> None:
     """KEDA asks each trigger on its own schedule; the group still costs one call per freshness window."""
     clock = FakeClock()
     metadata = distinct_metrics(100, metricStatPeriod="60")
@@ -134,7 +134,7 @@ async def test_a_stale_metric_refreshes_its_whole_group_in_one_call(moto: aws.Mo
         assert scaler.metric("kedawatch_cloudwatch_metrics_requested_total") == 200
 
 
-async def test_values_nobody_asks_for_are_not_refreshed_ahead(moto: aws.MotoServer) -> None:
+async def test_values_nobody_asks_for_are_not_refreshed_ahead(moto: aws.AwsStandIn) -> None:
     clock = FakeClock()
     metadata = distinct_metrics(3, metricStatPeriod="60")
     async with running_scaler(settings.HubSettings(gather_delay=0.2, gather_limit=5.0), clock=clock) as scaler:

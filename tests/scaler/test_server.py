@@ -46,7 +46,7 @@ async def test_reflection_lists_the_scaler_and_health_services(scaler: Scaler) -
     assert {"externalscaler.ExternalScaler", "grpc.health.v1.Health"} <= set(await asyncio.to_thread(services))
 
 
-async def test_metrics_endpoint_serves_rpc_latency_and_aws_calls(moto: aws.MotoServer, queue_url: str) -> None:
+async def test_metrics_endpoint_serves_rpc_latency_and_aws_calls(moto: aws.AwsStandIn, queue_url: str) -> None:
     port = aws.free_port()
     server_settings = dataclasses.replace(local.LOOPBACK, metrics_port=port)
     async with running_scaler(server_settings=server_settings) as scaler:
@@ -57,7 +57,7 @@ async def test_metrics_endpoint_serves_rpc_latency_and_aws_calls(moto: aws.MotoS
     assert 'kedawatch_hub_reads_total{answer="miss"} 1.0' in text
 
 
-async def test_tls_serves_clients_that_trust_the_ca(moto: aws.MotoServer, queue_url: str, tmp_path: Path) -> None:
+async def test_tls_serves_clients_that_trust_the_ca(moto: aws.AwsStandIn, queue_url: str, tmp_path: Path) -> None:
     pki = make_pki(tmp_path)
     tls = settings.ServerSettings(
         host="127.0.0.1", port=0, metrics_port=0, tls_cert=pki["server"].cert, tls_key=pki["server"].key
@@ -71,7 +71,7 @@ async def test_tls_serves_clients_that_trust_the_ca(moto: aws.MotoServer, queue_
             assert raised.value.code() is grpc.StatusCode.UNAVAILABLE
 
 
-async def test_mtls_refuses_clients_without_a_certificate(moto: aws.MotoServer, queue_url: str, tmp_path: Path) -> None:
+async def test_mtls_refuses_clients_without_a_certificate(moto: aws.AwsStandIn, queue_url: str, tmp_path: Path) -> None:
     pki = make_pki(tmp_path)
     mtls = settings.ServerSettings(
         host="127.0.0.1", port=0, metrics_port=0,
@@ -128,7 +128,7 @@ async def test_throttling_answers_unavailable_via_stubber(scaler: Scaler) -> Non
 
 
 async def test_without_a_staleness_bound_aws_going_away_answers_unavailable_in_time_and_recovers(
-    moto_server: aws.MotoServer,
+    moto_server: aws.AwsStandIn,
 ) -> None:
     own = aws.MotoServer().start()
     previous = aws.use_endpoint(own.url)

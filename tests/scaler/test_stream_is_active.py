@@ -25,7 +25,7 @@ ARRIVAL = 5.0
 
 
 @pytest.fixture
-async def pushing(moto: aws.MotoServer, clock: FakeClock) -> AsyncIterator[Scaler]:
+async def pushing(moto: aws.AwsStandIn, clock: FakeClock) -> AsyncIterator[Scaler]:
     hub = settings.HubSettings(sqs_push_interval=INTERVAL, sqs_freshness=INTERVAL)
     async with running_scaler(hub, clock=clock) as scaler:
         yield scaler
@@ -129,7 +129,7 @@ async def test_thousands_of_streams_on_one_queue_share_one_read_per_interval(
 
 
 async def test_a_stopping_scaler_ends_open_streams_with_a_status_keda_reconnects_on(
-    moto: aws.MotoServer, queue_url: str
+    moto: aws.AwsStandIn, queue_url: str
 ) -> None:
     async with running_scaler(settings.HubSettings(sqs_push_interval=INTERVAL)) as scaler:
         calls = [scaler.stub.StreamIsActive(scaler.ref({"queueURL": queue_url})) for _ in range(5)]
@@ -143,7 +143,7 @@ async def test_a_stopping_scaler_ends_open_streams_with_a_status_keda_reconnects
 
 
 async def test_streams_beyond_the_cap_are_refused_and_the_others_keep_working(
-    moto: aws.MotoServer, sqs: Any, queue_url: str
+    moto: aws.AwsStandIn, sqs: Any, queue_url: str
 ) -> None:
     capped = dataclasses.replace(local.LOOPBACK, max_streams=3)
     hub = settings.HubSettings(sqs_push_interval=INTERVAL, sqs_freshness=INTERVAL)

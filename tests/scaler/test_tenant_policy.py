@@ -28,7 +28,7 @@ POLICY = {
 
 
 @pytest.fixture
-async def scaler(moto: aws.MotoServer) -> AsyncIterator[Scaler]:
+async def scaler(moto: aws.AwsStandIn) -> AsyncIterator[Scaler]:
     async with running_scaler(policy=POLICY) as running:
         yield running
 
@@ -66,7 +66,7 @@ async def test_streams_are_denied_too(scaler: Scaler, queue_url: str) -> None:
 
 
 async def test_credentials_never_show_in_logs_or_metrics(
-    moto: aws.MotoServer, queue_url: str, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+    moto: aws.AwsStandIn, queue_url: str, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "pod-secret-4f1d9c")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "pod-session-token-8e2b7a")
