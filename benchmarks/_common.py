@@ -114,11 +114,10 @@ def aws_standins(proxy_class: type[aws.CountingProxy] = aws.CountingProxy) -> It
     """
     socketserver.StreamRequestHandler.disable_nagle_algorithm = True
     standins = aws.AwsStandIn(proxy_class).start()
-    previous = aws.use_endpoint(standins.url)
     try:
-        yield standins
+        with aws.pointed_at(standins.url):
+            yield standins
     finally:
-        aws.restore_environment(previous)
         standins.stop()
 
 

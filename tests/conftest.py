@@ -4,10 +4,15 @@ and its in-memory alarm service), reset before each test."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import boto3
 import pytest
 
 from kedawatch.standins import aws
+
+REGION = "us-east-1"
+"""The stand-ins' region (DUMMY_CREDENTIALS sets it for boto3)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -17,13 +22,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[aws.AwsStandIn]:
     server = aws.AwsStandIn().start()
-    previous = aws.use_endpoint(server.url)
-    yield server
+    with aws.pointed_at(server.url):
+        yield server
     server.stop()
-    aws.restore_environment(previous)
 
 
 @pytest.fixture
 def moto(moto_server: aws.AwsStandIn) -> aws.AwsStandIn:
     moto_server.reset()
     return moto_server
+
+
+@pytest.fixture
+def sqs(moto: aws.AwsStandIn) -> Any:
+    return boto3.client("sqs", region_name=REGION)
+
+
+@pytest.fixture
+def cloudwatch(moto: aws.AwsStandIn) -> Any:
+    return boto3.client("cloudwatch", region_name=REGION)

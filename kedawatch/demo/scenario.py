@@ -78,14 +78,13 @@ async def play(scenario: Scenario = Scenario(), out: Callable[[str], None] = pri
 @contextlib.contextmanager
 def _aws() -> Iterator[world.Cloud]:
     amazon = aws.AwsStandIn().start()
-    previous = aws.use_endpoint(amazon.url)
     try:
-        aws_clients = clients.AwsClients(settings.AwsSettings())
-        here = identities.AwsIdentity(REGION)
-        yield world.Cloud(aws_clients.client("sqs", here), aws_clients.client("cloudwatch", here))
+        with aws.pointed_at(amazon.url):
+            aws_clients = clients.AwsClients(settings.AwsSettings())
+            here = identities.AwsIdentity(REGION)
+            yield world.Cloud(aws_clients.client("sqs", here), aws_clients.client("cloudwatch", here))
     finally:
         amazon.stop()
-        aws.restore_environment(previous)
 
 
 @contextlib.asynccontextmanager

@@ -15,12 +15,12 @@ import socket
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
 
 from moto.server import ThreadedMotoServer
 
 from kedawatch.aws import wire
+from kedawatch.standins import loopback
 from kedawatch.standins.alarms import service as alarm_service
 from kedawatch.standins.alarms import serving
 
@@ -33,9 +33,8 @@ __all__ = [
     "Fault",
     "MotoServer",
     "free_port",
-    "restore_environment",
+    "pointed_at",
     "slow",
-    "use_endpoint",
 ]
 
 DUMMY_CREDENTIALS = {
@@ -76,20 +75,21 @@ class MotoServer:
         urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")).close()
 
 
-def use_endpoint(url: str) -> dict[str, str | None]:
-    """Point boto3 at `url` with dummy credentials; returns the previous environment to restore."""
-    wanted = {**DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": url}
+@contextlib.contextmanager
+def pointed_at(url: str | None) -> Iterator[None]:
+    """boto3 pointed at `url` (None: wherever it pointed) with the stand-ins' dummy credentials, and the
+    environment as it was afterwards."""
+    wanted = {**DUMMY_CREDENTIALS, **({"AWS_ENDPOINT_URL": url} if url else {})}
     previous = {key: os.environ.get(key) for key in wanted}
     os.environ.update(wanted)
-    return previous
-
-
-def restore_environment(previous: dict[str, str | None]) -> None:
-    for key, value in previous.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,27 +134,19 @@ class CountingProxy:
         self.metrics_requested = 0
         self.injected: collections.Counter[str] = collections.Counter()
         """Faults injected so far, by AWS error code (or "slow")."""
-        self._connections: set[socket.socket] = set()
         self.choose: Chooser | None = None
         self._random = random.Random(0)
         self._lock = threading.Lock()
-        self._http = http.server.ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self._http.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._http.server_address[1]}"
-        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+        self._server = loopback.LoopbackServer(self._respond, port)
+        self.url = self._server.url
 
     def start(self) -> CountingProxy:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop listening and cut the kept-alive connections too: the endpoint is gone, as far as clients see."""
-        self._http.shutdown()
-        self._http.server_close()
-        with self._lock:
-            for connection in self._connections:
-                with contextlib.suppress(OSError):
-                    connection.shutdown(socket.SHUT_RDWR)
+        self._server.stop()
 
     def reset(self) -> None:
         with self._lock:
@@ -182,58 +174,26 @@ class CountingProxy:
                 self.injected[fault.code or "slow"] += 1
             return fault
 
-    def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go in two writes: without this, +40 ms a call
-
-            def handle(self) -> None:
-                with proxy._lock:
-                    proxy._connections.add(self.connection)
-                try:
-                    with contextlib.suppress(ConnectionResetError, BrokenPipeError):  # the client gave up
-                        super().handle()
-                finally:
-                    with proxy._lock:
-                        proxy._connections.discard(self.connection)
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                request_headers = dict(self.headers.items())
-                request = wire.recognise(self.path, request_headers, body)
-                fault = proxy.record(request.operation, body, _queries(request.operation, body))
-                if fault is not None:
-                    time.sleep(fault.delay)
-                    if fault.status:
-                        message = fault.message or f"injected by the test proxy: {fault.code}"
-                        self._answer(*wire.error_answer(request.protocol, fault.code, message, fault.status))
-                        return
-                served = serving.answer(proxy.alarms, self.path, request_headers, body) if proxy.alarms else None
-                if served is not None:
-                    self._answer(*served)
-                    return
-                upstream = http.client.HTTPConnection(proxy.upstream, timeout=30)
-                upstream.request("POST", self.path, body, dict(self.headers.items()))
-                answer = upstream.getresponse()
-                headers = [(k, v) for k, v in answer.getheaders() if k.lower() not in _HOP_BY_HOP]
-                self._answer(answer.status, headers, answer.read())
-                upstream.close()
-
-            def _answer(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up waiting
-                    self.send_response(status)
-                    for name, value in headers:
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        return Handler
+    def _respond(self, request: loopback.Request) -> loopback.Answer:
+        """Count the call; answer it with its fault, from the alarm service, or from upstream."""
+        recognised = wire.recognise(request.path, request.headers, request.body)
+        fault = self.record(recognised.operation, request.body, _queries(recognised.operation, request.body))
+        if fault is not None:
+            time.sleep(fault.delay)
+            if fault.status:
+                message = fault.message or f"injected by the test proxy: {fault.code}"
+                return wire.error_answer(recognised.protocol, fault.code, message, fault.status)
+        served = serving.answer(self.alarms, request.path, request.headers, request.body) if self.alarms else None
+        if served is not None:
+            return served
+        upstream = http.client.HTTPConnection(self.upstream, timeout=30)
+        try:
+            upstream.request(request.method, request.path, request.body, request.headers)
+            answer = upstream.getresponse()
+            headers = [(k, v) for k, v in answer.getheaders() if k.lower() not in _HOP_BY_HOP]
+            return answer.status, headers, answer.read()
+        finally:
+            upstream.close()
 
 
 _HOP_BY_HOP = ("transfer-encoding", "connection", "content-length")

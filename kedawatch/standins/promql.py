@@ -27,14 +27,12 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
-import http.server
 import json
 import os
 import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -46,7 +44,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kedawatch.aws import sigv4
-from kedawatch.standins import aws
+from kedawatch.standins import aws, loopback
 
 __all__ = ["DUMMY_KEYS", "INTERNAL_ERROR", "REGION", "THROTTLING", "UNAVAILABLE", "PromQLStandin", "PrometheusEngine"]
 
@@ -184,26 +182,20 @@ class PromQLStandin:
         self.choose: Chooser | None = None
         self._random = random.Random(0)
         self._lock = threading.Lock()
-        self._connections: set[socket.socket] = set()
-        self._http = http.server.ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self._http.daemon_threads = True
-        self.port = int(self._http.server_address[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-        # A short poll interval, so that stopping takes milliseconds rather than half a second.
-        self._thread = threading.Thread(target=self._http.serve_forever, args=(0.02,), daemon=True)
+        self._server = loopback.LoopbackServer(self._serve, port)
+        self.port = self._server.port
+        self.url = self._server.url
 
     def start(self) -> PromQLStandin:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop listening and cut kept-alive connections: the port is closed, as far as clients see."""
-        self._http.shutdown()
-        self._http.server_close()
-        with self._lock:
-            for connection in self._connections:
-                with contextlib.suppress(OSError):
-                    connection.shutdown(socket.SHUT_RDWR)
+        self._server.stop()
+
+    def _serve(self, request: loopback.Request) -> loopback.Answer:
+        return self.answer(sigv4.Received(request.method, request.path, request.headers, request.body))
 
     def record(self, query: str, body: Mapping[str, Any], status: int = 200) -> None:
         """From now on, answer `query` with `body` (Prometheus's JSON) and `status`, whatever the engine says."""
@@ -338,42 +330,3 @@ def _forward(url: str, params: Mapping[str, str]) -> Reply:
     except (ValueError, AttributeError):
         outcome = f"HTTP{status}"
     return status, [("Content-Type", content_type)], body, outcome
-
-
-def _handler(standin: PromQLStandin) -> type[http.server.BaseHTTPRequestHandler]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def handle(self) -> None:
-            with standin._lock:
-                standin._connections.add(self.connection)
-            try:
-                with contextlib.suppress(ConnectionResetError, BrokenPipeError):  # the client gave up
-                    super().handle()
-            finally:
-                with standin._lock:
-                    standin._connections.discard(self.connection)
-
-        def do_GET(self) -> None:
-            self._serve()
-
-        def do_POST(self) -> None:
-            self._serve()
-
-        def _serve(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            received = sigv4.Received(self.command, self.path, dict(self.headers.items()), body)
-            status, headers, payload = standin.answer(received)
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client stopped waiting
-                self.send_response(status)
-                for name, value in headers:
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    return Handler

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import kubernetes
 import pytest
 
@@ -99,18 +98,12 @@ def operator(cluster: Cluster, moto: aws.AwsStandIn) -> Iterator[Cluster]:
 
 
 @pytest.fixture
-def cloudwatch(moto: aws.AwsStandIn) -> Any:
-    return boto3.client("cloudwatch", region_name="us-east-1")
-
-
-@pytest.fixture
 def proxy(moto: aws.AwsStandIn) -> Iterator[aws.CountingProxy]:
     """A counting, fault-injecting proxy in front of the AWS stand-in, and the operator's AWS endpoint while the test
     runs."""
     proxy = aws.CountingProxy(moto.url).start()
-    previous = aws.use_endpoint(proxy.url)
     try:
-        yield proxy
+        with aws.pointed_at(proxy.url):
+            yield proxy
     finally:
-        aws.restore_environment(previous)
         proxy.stop()

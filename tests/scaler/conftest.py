@@ -8,7 +8,6 @@ import dataclasses
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
-import boto3
 import grpc
 import pytest
 
@@ -93,16 +92,6 @@ def clock() -> FakeClock:
 async def scaler(moto: aws.AwsStandIn) -> AsyncIterator[Scaler]:
     async with running_scaler() as running:
         yield running
-
-
-@pytest.fixture
-def sqs(moto: aws.AwsStandIn) -> Any:
-    return boto3.client("sqs", region_name=REGION)
-
-
-@pytest.fixture
-def cloudwatch(moto: aws.AwsStandIn) -> Any:
-    return boto3.client("cloudwatch", region_name=REGION)
 
 
 @pytest.fixture

@@ -128,31 +128,29 @@ async def test_throttling_answers_unavailable_via_stubber(scaler: Scaler) -> Non
 
 
 async def test_without_a_staleness_bound_aws_going_away_answers_unavailable_in_time_and_recovers(
-    moto_server: aws.AwsStandIn,
+    moto_server: aws.AwsStandIn, clock: FakeClock
 ) -> None:
     own = aws.MotoServer().start()
-    previous = aws.use_endpoint(own.url)
+    hub = settings.HubSettings(sqs_freshness=0.2, error_ttl=0.1, stale_limit=0)
     try:
-        url = boto3.client("sqs").create_queue(QueueName="orders")["QueueUrl"]
-        clock = FakeClock()
-        hub = settings.HubSettings(sqs_freshness=0.2, error_ttl=0.1, stale_limit=0)
-        async with running_scaler(hub, clock=clock) as scaler:
-            assert await scaler.value({"queueURL": url}) == 0.0
-            own.stop()
-            await clock.advance(0.3)
-            started = time.monotonic()
-            with pytest.raises(grpc.aio.AioRpcError) as raised:
-                await scaler.value({"queueURL": url})
-            assert time.monotonic() - started < 3.0, "KEDA's HPA deadline is 3 s"
-            assert raised.value.code() is grpc.StatusCode.UNAVAILABLE
-            assert "ConnectionError" in (raised.value.details() or "")
-            own.start()
-            boto3.client("sqs").create_queue(QueueName="orders")
-            await clock.advance(0.3)
-            assert await scaler.value({"queueURL": url}) == 0.0
+        with aws.pointed_at(own.url):
+            url = boto3.client("sqs").create_queue(QueueName="orders")["QueueUrl"]
+            async with running_scaler(hub, clock=clock) as scaler:
+                assert await scaler.value({"queueURL": url}) == 0.0
+                own.stop()
+                await clock.advance(0.3)
+                started = time.monotonic()
+                with pytest.raises(grpc.aio.AioRpcError) as raised:
+                    await scaler.value({"queueURL": url})
+                assert time.monotonic() - started < 3.0, "KEDA's HPA deadline is 3 s"
+                assert raised.value.code() is grpc.StatusCode.UNAVAILABLE
+                assert "ConnectionError" in (raised.value.details() or "")
+                own.start()
+                boto3.client("sqs").create_queue(QueueName="orders")
+                await clock.advance(0.3)
+                assert await scaler.value({"queueURL": url}) == 0.0
     finally:
         own.stop()
-        aws.restore_environment(previous)
 
 
 async def test_an_oversized_message_is_refused_and_the_scaler_keeps_serving(scaler: Scaler, queue_url: str) -> None:

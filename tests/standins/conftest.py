@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,11 +39,6 @@ SINGLE: dict[str, Any] = {
 
 def arn(name: str, kind: str = "alarm", region: str = REGION) -> str:
     return f"arn:aws:cloudwatch:{region}:{ACCOUNT}:{kind}:{name}"
-
-
-@pytest.fixture
-def cloudwatch(moto: aws.AwsStandIn) -> Any:
-    return boto3.client("cloudwatch", region_name=REGION)
 
 
 @pytest.fixture
@@ -165,10 +159,8 @@ def prometheus(engine: standin.PrometheusEngine) -> Iterator[standin.PromQLStand
 def aws_clients() -> Iterator[clients.AwsClients]:
     """Clients whose standard chain finds the stand-ins' dummy credentials, as in every other test; shared, since
     loading botocore's CloudWatch model for each test would cost half a second."""
-    previous = {name: os.environ.get(name) for name in aws.DUMMY_CREDENTIALS}
-    os.environ.update(aws.DUMMY_CREDENTIALS)
-    yield clients.AwsClients(AWS_SETTINGS)
-    aws.restore_environment(previous)
+    with aws.pointed_at(None):
+        yield clients.AwsClients(AWS_SETTINGS)
 
 
 @pytest.fixture
