@@ -39,8 +39,12 @@ def describe(client: CloudWatchClient, names: Sequence[str]) -> dict[str, dict[s
     """Each existing alarm's description, metric or composite, by name: ceil(len(names) / 100) calls."""
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(sorted(set(names))):
+        # AWS answers 50 alarms a page unless MaxRecords says more: without it, half of 100 names go unseen.
         answer = calls.call(
-            client.describe_alarms, AlarmNames=list(chunk), AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+            client.describe_alarms,
+            AlarmNames=list(chunk),
+            AlarmTypes=["MetricAlarm", "CompositeAlarm"],
+            MaxRecords=BATCH,
         )
         for alarm in [*answer.get("MetricAlarms", []), *answer.get("CompositeAlarms", [])]:
             found[alarm["AlarmName"]] = cast(dict[str, Any], alarm)

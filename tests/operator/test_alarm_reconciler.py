@@ -158,6 +158,18 @@ async def test_delete_removes_the_alarm_and_retain_keeps_it(harness: Harness) ->
     await alarms.delete_alarm(harness.obj(SPEC, status), harness.ctx)  # already gone: fine
 
 
+async def test_a_sweep_sees_every_alarm_of_100_names_although_aws_pages_by_50(harness: Harness) -> None:
+    statuses = [
+        await alarms.reconcile_alarm(harness.obj(SPEC, name=f"app{i}", uid=f"u{i}"), harness.ctx) for i in range(150)
+    ]
+    harness.calls.clear()
+    for i, status in enumerate(statuses):
+        assert await alarms.repair_drift(harness.obj(SPEC, status, name=f"app{i}", uid=f"u{i}"), harness.ctx)
+    assert harness.calls["DescribeAlarms"] == 2, "ceil(150 / 100) names a sweep, none read again one by one"
+    assert harness.calls["ListTagsForResource"] == 0
+    assert harness.writes() == 0
+
+
 async def test_an_invalid_spec_never_reaches_aws(harness: Harness) -> None:
     status = await alarms.reconcile_alarm(harness.obj({**SPEC, "period": 90, "datapointsToAlarm": 3}), harness.ctx)
     condition = status["conditions"][0]
