@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from benchmarks import _common
 from kedawatch import settings
-from kedawatch.aws import cloudwatch
+from kedawatch.aws import cloudwatch, vocabulary
 from kedawatch.demo import local
 from kedawatch.scaler.sources import cloudwatch as cloudwatch_source
 from kedawatch.standins import aws
@@ -120,7 +120,7 @@ class BuiltinScaler:
         dimensions = ((metadata["dimensionName"], metadata["dimensionValue"]),)
         query = cloudwatch.MetricQuery(period, metadata["namespace"], metadata["metricName"], dimensions)
         self._cloudwatch.get_metric_data(
-            MetricDataQueries=[query.to_api("q1")], StartTime=start, EndTime=end, ScanBy="TimestampDescending"
+            MetricDataQueries=[query.entry("q1")], StartTime=start, EndTime=end, ScanBy="TimestampDescending"
         )
 
 
@@ -173,7 +173,7 @@ def metric_data_goal(run: KedawatchRun, metadatas: Sequence[dict[str, str]]) -> 
     ticks = run.metric_data_per_tick
     worst = max(sum(ticks[start : start + window]) for start in range(window, max(window + 1, len(ticks))))
     distinct = len({metadata["dimensionValue"] for metadata in metadatas})
-    limit = math.ceil(distinct / cloudwatch.MAX_QUERIES)
+    limit = math.ceil(distinct / vocabulary.MAX_QUERIES)
     return str(worst), str(limit), _common.verdict(worst <= limit)
 
 

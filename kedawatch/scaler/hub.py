@@ -45,6 +45,8 @@ class _Gathering:
     reads: list[reads.Read[Any]]
     first: float
     latest: float
+    size: int = 0
+    """How much of a call its reads take (`Fetcher.size`: a metric-math list counts each of its queries)."""
 
 
 class MetricHub:
@@ -165,15 +167,19 @@ class MetricHub:
         future = self._expect(read)
         self._groups.setdefault((fetcher, fetcher.group_key(read)), set()).add(read)
         key = (fetcher, fetcher.batch_key(read, self._time.time()))
-        now = self._clock()
+        now, size = self._clock(), fetcher.size(read)
         gathering = self._pending.get(key)
+        if gathering is not None and gathering.size + size > fetcher.max_batch:
+            self._flush(key)
+            gathering = None
         if gathering is None:
             gathering = self._pending[key] = _Gathering([], now, now)
             if fetcher.max_batch > 1:
                 self._spawn(self._gatherers, self._send_when_quiet(key, gathering))
         gathering.reads.append(read)
+        gathering.size += size
         gathering.latest = now
-        if len(gathering.reads) >= fetcher.max_batch:
+        if gathering.size >= fetcher.max_batch:
             self._flush(key)
         return future
 
@@ -201,26 +207,28 @@ class MetricHub:
         """Send the batch gathered under `key`, with the group's reads due soon."""
         gathering = self._pending.pop(key, None)
         if gathering is not None:
-            batch = gathering.reads
-            self._take_along(key[0], batch)
-            self._spawn(self._calls, self._call(key, batch))
+            self._take_along(key, gathering)
+            self._spawn(self._calls, self._call(key, gathering.reads))
 
-    def _take_along(self, fetcher: base.Fetcher, batch: list[reads.Read[Any]]) -> None:
-        """Add the group's reads that are past half their freshness and asked for within two windows."""
-        now = self._clock()
-        for read in self._groups.get((fetcher, fetcher.group_key(batch[0])), ()):
-            if len(batch) >= fetcher.max_batch:
-                return
-            entry = self._cache.get(read)
+    def _take_along(self, key: tuple[base.Fetcher, Hashable], gathering: _Gathering) -> None:
+        """Add the group's reads that are past half their freshness, asked for within two windows, and would go
+        in this very call, while there is room."""
+        fetcher, batch_key = key
+        now, wall = self._clock(), self._time.time()
+        for read in self._groups.get((fetcher, fetcher.group_key(gathering.reads[0])), ()):
+            entry, size = self._cache.get(read), fetcher.size(read)
             freshness = fetcher.freshness(read)
             if (
                 entry
                 and read not in self._inflight
                 and now - entry.at > freshness / 2
                 and now - entry.asked < 2 * freshness
+                and gathering.size + size <= fetcher.max_batch
+                and fetcher.batch_key(read, wall) == batch_key
             ):
                 self._expect(read)
-                batch.append(read)
+                gathering.reads.append(read)
+                gathering.size += size
 
     async def _call(self, key: tuple[base.Fetcher, Hashable], batch: list[reads.Read[Any]]) -> None:
         fetcher, batch_key = key

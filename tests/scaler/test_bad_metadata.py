@@ -6,6 +6,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from kedawatch.aws import cloudwatch as cloudwatch_api
 from kedawatch.scaler import metadata, triggers
 from kedawatch.scaler.sources import cloudwatch as cloudwatch_source
 from tests.scaler.conftest import Scaler
@@ -107,7 +108,7 @@ def test_keda_defaults_apply_when_keys_are_absent_or_empty() -> None:
     sqs = triggers.parse({"queueURL": QUEUE, "queueLength": ""}, "us-east-1").source
     assert (sqs.target(), sqs.activation()) == (5.0, 0.0)
     cw = triggers.parse(CW, "us-east-1").read
-    assert isinstance(cw, cloudwatch_source.MetricRead)
+    assert isinstance(cw, cloudwatch_source.MetricRead) and isinstance(cw.query, cloudwatch_api.MetricQuery)
     assert (cw.query.stat, cw.query.period, cw.collection_time, cw.end_offset) == ("Average", 300, 300, 0)
 
 
@@ -119,4 +120,5 @@ def test_unknown_keys_are_ignored_as_keda_does() -> None:
 def test_percentiles_and_extended_statistics_are_accepted() -> None:
     for stat in ("p99", "p99.9", "tm90", "TM(10%:90%)", "IQM", "wm50", "PR(:300)"):
         read = triggers.parse({**CW, "metricStat": stat}, "us-east-1").read
-        assert isinstance(read, cloudwatch_source.MetricRead) and read.query.stat == stat
+        assert isinstance(read, cloudwatch_source.MetricRead) and isinstance(read.query, cloudwatch_api.MetricQuery)
+        assert read.query.stat == stat

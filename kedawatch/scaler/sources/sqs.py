@@ -34,6 +34,9 @@ class QueueDepthFetcher:
     def batch_key(self, read: QueueDepthRead, now: float) -> Hashable:
         return read
 
+    def size(self, read: QueueDepthRead) -> int:
+        return 1
+
     def group_key(self, read: QueueDepthRead) -> Hashable:
         return read
 
