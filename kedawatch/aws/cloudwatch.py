@@ -19,7 +19,7 @@ from kedawatch.aws import calls, errors, metric_math
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
 
-__all__ = ["MetricMath", "MetricQuery", "Queries", "get_metric_data"]
+__all__ = ["MetricMath", "MetricQuery", "get_metric_data"]
 
 Outcome = tuple[float, ...] | errors.AwsError
 """A trigger's datapoints, newest first, or why it has none."""
