@@ -155,6 +155,7 @@ def _call(
         entries += own
         returned.append(returned_id)
     points: dict[str, list[tuple[datetime.datetime, float]]] = {query_id: [] for query_id in returned}
+    labels: dict[str, str] = {}
     failures: dict[str, errors.AwsError] = {}
     pages = client.get_paginator("get_metric_data").paginate(
         MetricDataQueries=entries,  # type: ignore[arg-type]
@@ -164,18 +165,23 @@ def _call(
     )
     for page in calls.pages(pages, "GetMetricData"):
         for result in page.get("MetricDataResults", []):
-            _collect(dict(result), points, failures)
+            _collect(dict(result), points, labels, failures)
     return [failures.get(query_id) or _newest_first(points[query_id]) for query_id in returned]
 
 
 def _collect(
     result: dict[str, Any],
     points: dict[str, list[tuple[datetime.datetime, float]]],
+    labels: dict[str, str],
     failures: dict[str, errors.AwsError],
 ) -> None:
+    """Add a result's datapoints to its query's: of the first series only, as KEDA takes the first result (a
+    SEARCH answers one result per series, under one Id); a series' later pages carry its label again."""
     query_id = result["Id"]
     if query_id not in points:
         return  # a query of a list that another of its queries returns: AWS sends none unless asked
+    if labels.setdefault(query_id, result.get("Label", "")) != result.get("Label", ""):
+        return
     status = result.get("StatusCode", "Complete")
     if status in ("InternalError", "Forbidden"):
         failure = errors.Failure.DENIED if status == "Forbidden" else errors.Failure.UNAVAILABLE
