@@ -75,10 +75,21 @@ class MetricDataFetcher:
         return (read.identity, read.query.period, read.end_offset, read.collection_time)
 
     def freshness(self, read: MetricRead) -> float:
-        return min(self._settings.cloudwatch_freshness, float(read.query.period))
+        return float(read.query.period)
+
+    def expiry(self, read: MetricRead, fetched: float, max_age: float | None) -> float:
+        """KEDA's value of a period-P metric changes only when the window's end crosses a boundary (a multiple of
+        P, `metricEndTimeOffset` later) or when late datapoints land in the period that just ended. So an answer
+        is fresh until the next boundary, except that one fetched soon after a boundary is read once more
+        `cloudwatch_late_data` after it (half the period, for shorter periods), for CloudWatch's late
+        datapoints. `max_age` changes nothing: nothing new can be read before then, barring later data."""
+        period = read.query.period
+        boundary = (fetched - read.end_offset) // period * period + read.end_offset
+        reread = boundary + min(self._settings.cloudwatch_late_data, period / 2)
+        return reread if fetched < reread else boundary + period
 
     def push_interval(self, read: MetricRead) -> float:
-        return self.freshness(read)
+        return min(self._settings.cloudwatch_push_interval, float(read.query.period))
 
     def fetch(self, key: Hashable, batch: Sequence[MetricRead]) -> list[base.Answer]:
         window = cast(_Window, key)
