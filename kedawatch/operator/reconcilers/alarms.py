@@ -131,7 +131,7 @@ async def delete_alarm(obj: AlarmObject, ctx: kernel.Context) -> None:
         await _delete_if_ours(obj, ctx, name, region)
     except errors.AwsError as exc:
         kernel.retry_if_transient(exc)
-        raise kernel.Retry(f"cannot delete alarm {name}: {exc}") from exc
+        raise kernel.Retry(f"cannot delete alarm {name}: {kernel.aws_failure(exc)}") from exc
     ctx.store.untrack(region, name)
 
 
@@ -235,14 +235,14 @@ def _failed(obj: AlarmObject, exc: errors.AwsError, desired: _Desired, cached: b
     """Transient failures are retried, and said in the condition unless only the drift check failed (the
     alarm may well be as declared); the rest wait in a condition until the spec changes."""
     if exc.failure in errors.TRANSIENT and not cached:
-        message = f"AWS {exc.failure.value}: {exc.code}; retrying with backoff"
+        message = f"{kernel.aws_failure(exc, exc.code)}; retrying with backoff"
         raise kernel.Retry(message, _status(obj, False, "AwsUnavailable", message, desired)) from exc
     kernel.retry_if_transient(exc)
     if obj.composite and exc.failure is errors.Failure.INVALID and _MISSING_ALARMS in exc.message:
-        message = f"AWS {exc.failure.value}: {exc}; retrying until they exist"
+        message = f"{kernel.aws_failure(exc)}; retrying until they exist"
         raise kernel.Retry(message, _status(obj, False, "AlarmsMissing", message, desired)) from exc
     reason = "AccessDenied" if exc.failure is errors.Failure.DENIED else "AwsRejected"
-    return _status(obj, False, reason, f"AWS {exc.failure.value}: {exc}", desired)
+    return _status(obj, False, reason, kernel.aws_failure(exc), desired)
 
 
 def _refused(obj: AlarmObject) -> bool:
