@@ -95,3 +95,10 @@ async def test_the_rule_aws_applies_to_anomaly_bands_is_kept_for_legacy_manifest
     reason, message = synced(status)
     assert reason == "InvalidSpec" and "exactly two queries in metrics must have returnData true" in message
     assert harness.writes() == 0
+
+
+async def test_an_alarm_an_earlier_kedawatch_named_moves_to_the_reference_name(harness: reconciler.Harness) -> None:
+    earlier = "prod/default/otlp-consumer"
+    status = await alarms.reconcile_alarm(legacy(harness, spec={**LEGACY_SPEC, "AlarmName": earlier}), harness.ctx)
+    moved = await alarms.reconcile_alarm(legacy(harness, status=status), harness.ctx)
+    assert (moved["alarmName"], harness.alarm(earlier), harness.alarm(NAME) is not None) == (NAME, None, True)
