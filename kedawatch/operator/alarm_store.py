@@ -71,6 +71,12 @@ class AlarmStore:
     async def delete_dashboard(self, region: str, name: str) -> None:
         await self._write(region, dashboards.delete, name)
 
+    def cancel(self) -> None:
+        """Give up the sweeps under way: their askers are gone when the operator stops, and a sweep waiting for
+        AWS would hold kopf's exit for as long as it waits for hung tasks (5 s)."""
+        for sweep in self._sweeping.values():
+            sweep.cancel()
+
     def close(self) -> None:
         """End the paced worker threads: an operator restarted in the same process (tests) must not leak them."""
         self._writes.shutdown()

@@ -6,8 +6,10 @@ closed over, so several operators can run in one process (tests) and nothing rea
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import asyncio
+import contextlib
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import kopf
 
@@ -18,12 +20,18 @@ from kedawatch.operator.resources import crds
 __all__ = ["build_registry"]
 
 BACKOFF_CAP = 120.0
+T = TypeVar("T")
 
 
 def build_registry(ctx: kernel.Context, login: Callable[..., Any] = kopf.login_via_client) -> kopf.OperatorRegistry:
     """`login` reaches the API server: by default the official client's in-cluster or kubeconfig set-up."""
     registry = kopf.OperatorRegistry()
     kopf.on.login(registry=registry, id="login")(login)
+
+    @kopf.on.cleanup(registry=registry, id="cleanup")
+    async def cleanup(**_: Any) -> None:
+        ctx.store.cancel()
+
     for definition in crds.ALARM_DEFINITIONS:
         _register_alarm_kind(registry, definition, ctx)
     _register_apps(registry, crds.APPS, ctx)
@@ -46,8 +54,8 @@ def _register_apps(registry: kopf.OperatorRegistry, definition: crds.Definition,
             await apps.delete_app(body, ctx)
 
     @kopf.timer(*resource, id="app/refresh", interval=ctx.settings.state_interval, registry=registry)
-    async def refresh_app(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
-        patch.status.update(await apps.refresh_app(body, ctx))
+    async def refresh_app(body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
+        patch.status.update(await _unless_stopped(kwargs, apps.refresh_app(body, ctx)) or {})
 
 
 def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Definition, ctx: kernel.Context) -> None:
@@ -69,7 +77,8 @@ def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Defin
 
     @kopf.timer(*resource, id=f"{prefix}/state", interval=ctx.settings.state_interval, registry=registry)
     async def mirror_alarm_state(body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
-        seen, changed = await alarms.observe_alarm(_alarm_object(definition, {"body": body, **kwargs}), ctx)
+        observed = alarms.observe_alarm(_alarm_object(definition, {"body": body, **kwargs}), ctx)
+        seen, changed = await _unless_stopped(kwargs, observed) or ({}, None)
         patch.status.update(seen)
         if changed == "ALARM":
             kopf.warn(body, reason="AlarmState", message=f"alarm {seen.get('alarmArn')} is in ALARM")
@@ -84,8 +93,32 @@ def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Defin
         registry=registry,
     )
     async def repair_alarm_drift(body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
-        repaired = await alarms.repair_drift(_alarm_object(definition, {"body": body, **kwargs}), ctx)
-        _update_status(body, patch, "Synced", repaired)
+        repairing = alarms.repair_drift(_alarm_object(definition, {"body": body, **kwargs}), ctx)
+        _update_status(body, patch, "Synced", await _unless_stopped(kwargs, repairing) or {})
+
+
+async def _unless_stopped(kwargs: dict[str, Any], work: Coroutine[Any, Any, T]) -> T | None:
+    """A timer's `work`, or None as soon as kopf stops the timer (`stopped` among its `kwargs`: the operator
+    exiting, the object going).
+
+    On the operator's exit kopf gives a timer a few event-loop cycles, never cancels it, and then leaves it
+    orphaned: an AWS read still under way would outlive the operator and patch after kopf closed its API
+    sessions. Cancelled instead, the timer is done at once and its patch is empty.
+    """
+    running = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(_stopped(kwargs["stopped"]))
+    await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if running.done() and not running.cancelled():
+        return running.result()
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    return None
+
+
+async def _stopped(stopped: kopf.DaemonStopped) -> None:
+    await stopped.wait()
 
 
 def _alarm_object(definition: crds.Definition, kwargs: dict[str, Any]) -> alarms.AlarmObject:
