@@ -16,13 +16,22 @@ from kedawatch.aws import calls, errors
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
 
-__all__ = ["MAX_QUERIES", "MetricQuery", "get_metric_data"]
+__all__ = ["MAX_QUERIES", "MetricQuery", "NoResult", "get_metric_data"]
 
 MAX_QUERIES = 500
 """GetMetricData's limit on queries per call."""
 
+
+class NoResult(tuple[float, ...]):
+    """The datapoints of a query CloudWatch answered no result for at all (an expression matching no series): none,
+    as for a result without values, and told apart from one since KEDA's scaler answers `minMetricValue` for it
+    even where an empty result is an error (`ignoreNullValues: false`)."""
+
+    __slots__ = ()
+
+
 Outcome = tuple[float, ...] | errors.AwsError
-"""A query's datapoints, newest first, or why it has none."""
+"""A query's datapoints, newest first (a `NoResult` when it had no result), or why it has none."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -81,7 +90,7 @@ def _call(
 ) -> list[Outcome]:
     # Ids that a user's expression is unlikely to name; KEDA's own single query is `q1`.
     ids = [f"kw{index}" for index in range(len(queries))]
-    points: dict[str, list[tuple[datetime.datetime, float]]] = {query_id: [] for query_id in ids}
+    points: dict[str, list[tuple[datetime.datetime, float]]] = {}
     failures: dict[str, errors.AwsError] = {}
     pages = client.get_paginator("get_metric_data").paginate(
         MetricDataQueries=[query.to_api(query_id) for query, query_id in zip(queries, ids, strict=True)],  # type: ignore[misc]
@@ -92,7 +101,7 @@ def _call(
     for page in calls.pages(pages, "GetMetricData"):
         for result in page.get("MetricDataResults", []):
             _collect(dict(result), points, failures)
-    return [failures.get(query_id) or _newest_first(points[query_id]) for query_id in ids]
+    return [failures.get(query_id) or _newest_first(points.get(query_id)) for query_id in ids]
 
 
 def _collect(
@@ -107,8 +116,10 @@ def _collect(
         detail = "; ".join(m.get("Value", "") for m in result.get("Messages", [])) or status
         failures[query_id] = errors.AwsError(failure, status, detail)
         return
-    points[query_id].extend(zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
+    points.setdefault(query_id, []).extend(zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
 
 
-def _newest_first(points: list[tuple[datetime.datetime, float]]) -> tuple[float, ...]:
+def _newest_first(points: list[tuple[datetime.datetime, float]] | None) -> tuple[float, ...]:
+    if points is None:
+        return NoResult()
     return tuple(value for _, value in sorted(points, key=lambda point: point[0], reverse=True))
