@@ -147,7 +147,7 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
 
     def _trigger(self, ref: pb.ScaledObjectRef) -> triggers.Trigger:
         """The parsed trigger, if the tenant policy lets the ScaledObject's namespace read AWS as it asks."""
-        trigger = self._triggers.get(ref.scalerMetadata)
+        trigger = self._triggers.get(ref.scalerMetadata, ref.namespace)
         identity = trigger.identity
         self._policy.check_identity(ref.namespace, identity.region, identity.role_arn, identity.endpoint)
         return trigger
