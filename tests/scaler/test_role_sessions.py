@@ -14,6 +14,7 @@ import urllib.parse
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
+import botocore.model
 import botocore.session
 import grpc
 import pytest
@@ -93,8 +94,9 @@ async def scaler(recorder: Recorder) -> AsyncIterator[Scaler]:
 
 
 def sts_constraint(member: str) -> dict[str, Any]:
-    shape = botocore.session.get_session().get_service_model("sts").shape_for("AssumeRoleRequest").members[member]
-    return dict(shape.metadata)
+    request = botocore.session.get_session().get_service_model("sts").shape_for("AssumeRoleRequest")
+    assert isinstance(request, botocore.model.StructureShape)
+    return dict(request.members[member].metadata)
 
 
 def obeys(value: str, member: str) -> bool:
