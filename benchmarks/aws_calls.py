@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from benchmarks import _common
 from kedawatch import settings
-from kedawatch.aws import cloudwatch
+from kedawatch.aws import cloudwatch, vocabulary
 from kedawatch.demo import local
 from kedawatch.scaler.sources import cloudwatch as cloudwatch_source
 from kedawatch.standins import aws
@@ -34,6 +34,8 @@ from kedawatch.standins.clock import FakeClock
 
 HPA_SYNC = 15.0
 """Seconds between HPA syncs (KEDA's default); one tick of the simulation."""
+GOAL_WINDOW = 60.0
+"""Seconds of the GetMetricData goal's window: at most ceil(distinct / 500) calls in any of them once warm."""
 POLL_EVERY = 2
 """KEDA polls every 30 s by default: every second tick."""
 
@@ -120,7 +122,7 @@ class BuiltinScaler:
         dimensions = ((metadata["dimensionName"], metadata["dimensionValue"]),)
         query = cloudwatch.MetricQuery(period, metadata["namespace"], metadata["metricName"], dimensions)
         self._cloudwatch.get_metric_data(
-            MetricDataQueries=[query.to_api("q1")], StartTime=start, EndTime=end, ScanBy="TimestampDescending"
+            MetricDataQueries=[query.entry("q1")], StartTime=start, EndTime=end, ScanBy="TimestampDescending"
         )
 
 
@@ -168,12 +170,11 @@ def metric_data_goal(run: KedawatchRun, metadatas: Sequence[dict[str, str]]) -> 
     verdict. The first window is cold: each trigger's first value is read when KEDA first asks for it."""
     if "queueURL" in metadatas[0]:
         return "n/a", "n/a", "n/a"
-    freshness = min(settings.HubSettings().cloudwatch_freshness, float(metadatas[0]["metricStatPeriod"]))
-    window = max(1, math.ceil(freshness / HPA_SYNC))
+    window = max(1, math.ceil(min(GOAL_WINDOW, float(metadatas[0]["metricStatPeriod"])) / HPA_SYNC))
     ticks = run.metric_data_per_tick
     worst = max(sum(ticks[start : start + window]) for start in range(window, max(window + 1, len(ticks))))
     distinct = len({metadata["dimensionValue"] for metadata in metadatas})
-    limit = math.ceil(distinct / cloudwatch.MAX_QUERIES)
+    limit = math.ceil(distinct / vocabulary.MAX_QUERIES)
     return str(worst), str(limit), _common.verdict(worst <= limit)
 
 

@@ -65,7 +65,7 @@ async def serve_constant(port: int, max_seconds: float) -> None:
 
 def kedawatch_server() -> _common.ServerProcess:
     """Freshness long enough that every answer of the load comes from cache."""
-    return _common.kedawatch_server("--sqs-freshness", "3600", "--cloudwatch-freshness", "3600")
+    return _common.kedawatch_server("--sqs-freshness", "3600")
 
 
 def ceiling_server(max_seconds: float) -> _common.ServerProcess:

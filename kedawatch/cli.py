@@ -94,8 +94,12 @@ def _scaler_parser(parser: argparse.ArgumentParser) -> None:
         help="seconds an SQS depth is reused",
     )
     _flag(
-        parser, "--cloudwatch-freshness", default=hubbing.cloudwatch_freshness, type=float,
-        help="seconds a CloudWatch value is reused (capped at the metric's period)",
+        parser, "--cloudwatch-late-data", default=hubbing.cloudwatch_late_data, type=float,
+        help="seconds after each period boundary that a CloudWatch value is read once more, for late datapoints",
+    )  # fmt: skip
+    _flag(
+        parser, "--cloudwatch-push-interval", default=hubbing.cloudwatch_push_interval, type=float,
+        help="seconds between StreamIsActive checks of a CloudWatch value (answered from cache between reads)",
     )  # fmt: skip
     _flag(
         parser, "--sqs-push-interval", default=hubbing.sqs_push_interval, type=float,
@@ -190,7 +194,8 @@ def _run_scaler(args: argparse.Namespace) -> int:
         ),
         hub=settings.HubSettings(
             sqs_freshness=args.sqs_freshness,
-            cloudwatch_freshness=args.cloudwatch_freshness,
+            cloudwatch_late_data=args.cloudwatch_late_data,
+            cloudwatch_push_interval=args.cloudwatch_push_interval,
             sqs_push_interval=args.sqs_push_interval,
             stale_limit=args.stale_limit,
         ),

@@ -32,8 +32,13 @@ class AwsSettings:
 class HubSettings:
     sqs_freshness: float = 5.0
     """Seconds an SQS queue depth is reused for GetMetrics and IsActive."""
-    cloudwatch_freshness: float = 60.0
-    """Seconds a CloudWatch value is reused; a metric whose period is shorter uses its period."""
+    cloudwatch_late_data: float = 60.0
+    """Seconds after each period boundary that a CloudWatch value read just after it is read once more, for the
+    datapoints CloudWatch ingests late; otherwise a value is read once a period (half the period, if shorter).
+    A datapoint landing later than this is served from the next boundary's read."""
+    cloudwatch_push_interval: float = 15.0
+    """Seconds between StreamIsActive checks of a CloudWatch value (its period, if shorter): checks between its
+    reads are answered from cache, so they cost nothing."""
     sqs_push_interval: float = 2.0
     """Seconds between StreamIsActive checks of an SQS queue; each check reads a value this fresh."""
     gather_delay: float = 0.02

@@ -29,12 +29,12 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_EXTERNAL_ID", "Denied", "PolicyError", "RoleRule", "TenantPolicy", "load", "parse"]
+__all__ = ["Denied", "PolicyError", "TenantPolicy", "load", "parse"]
 
 _KEYS = ("roleArns", "regions", "endpoints", "actionArns")
 _DEFAULT = {"roleArns": (), "regions": ("*",), "endpoints": (), "actionArns": ("arn:*:*:*:{account}:*",)}
 _ROLE_KEYS = ("match", "externalId", "sessionTags")
-DEFAULT_EXTERNAL_ID = "{cluster}/{namespace}"
+_DEFAULT_EXTERNAL_ID = "{cluster}/{namespace}"
 """The external id of `externalId: true`."""
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -193,9 +193,9 @@ def _external_id(value: Any, where: str) -> str | None:
     if value is None or value is False:
         return None
     if value is True:
-        return DEFAULT_EXTERNAL_ID
+        return _DEFAULT_EXTERNAL_ID
     valid = isinstance(value, str) and value != ""
-    _require(valid, where, f"must be true or a template such as {DEFAULT_EXTERNAL_ID}, not {json.dumps(value)}")
+    _require(valid, where, f"must be true or a template such as {_DEFAULT_EXTERNAL_ID}, not {json.dumps(value)}")
     unknown = [name for name in _PLACEHOLDER.findall(value) if name not in ("cluster", "namespace")]
     _require(
         not unknown, where, f"may name {{cluster}} and {{namespace}} only, not {{{unknown[0] if unknown else ''}}}"

@@ -30,5 +30,5 @@ class AwsIdentity:
     role_arn: str | None = None
     endpoint: str | None = None
     session: RoleSession | None = None
-    """How `role_arn` is assumed (the scaler: for which namespace); None: as `roles.SESSION_NAME`, untagged.
+    """How `role_arn` is assumed (the scaler: for which namespace); None: as `kedawatch`, untagged.
     Part of the key, so that sessions, clients and batches are never shared between two of them."""

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from kedawatch.aws import cloudwatch, vocabulary
+from kedawatch.aws import vocabulary
 
 __all__ = [
     "RewriteError",
@@ -43,7 +43,7 @@ __all__ = [
     "validate",
 ]
 
-MAX_QUERIES = cloudwatch.MAX_QUERIES
+MAX_QUERIES = vocabulary.MAX_QUERIES
 MAX_ID = 255
 MAX_EXPRESSION = 2048
 MAX_DIMENSIONS = 30

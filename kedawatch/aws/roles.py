@@ -20,25 +20,25 @@ from kedawatch.aws import calls, identities, names
 if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
-__all__ = ["CLUSTER_TAG", "NAMESPACE_TAG", "SESSION_NAME", "assume", "session"]
+__all__ = ["assume", "session"]
 
-SESSION_NAME = "kedawatch"
+_SESSION_NAME = "kedawatch"
 """The session name of a role assumed for no one in particular."""
-CLUSTER_TAG = "eks-cluster-name"
-NAMESPACE_TAG = "kubernetes-namespace"
+_CLUSTER_TAG = "eks-cluster-name"
+_NAMESPACE_TAG = "kubernetes-namespace"
 """EKS Pod Identity's session tag keys for the cluster's name and the pod's namespace."""
 
 
 def session(cluster: str, namespace: str, external_id: str | None, tagged: bool) -> identities.RoleSession:
     """How the scaler assumes a role for `namespace` of `cluster`: named `kedawatch-<namespace>` (hashed down
     to STS's 64 characters), tagged with both if `tagged`, with `external_id` if any."""
-    tags = ((CLUSTER_TAG, cluster), (NAMESPACE_TAG, namespace)) if tagged else ()
-    return identities.RoleSession(names.role_session_name(f"{SESSION_NAME}-{namespace}"), tags, external_id)
+    tags = ((_CLUSTER_TAG, cluster), (_NAMESPACE_TAG, namespace)) if tagged else ()
+    return identities.RoleSession(names.role_session_name(f"{_SESSION_NAME}-{namespace}"), tags, external_id)
 
 
 def assume(sts: STSClient, role_arn: str, how: identities.RoleSession | None) -> boto3.session.Session:
     """A session whose credentials are `role_arn`'s, fetched on first use and refreshed before expiry."""
-    params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": how.name if how else SESSION_NAME}
+    params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": how.name if how else _SESSION_NAME}
     if how is not None and how.tags:
         params["Tags"] = [{"Key": key, "Value": value} for key, value in how.tags]
     if how is not None and how.external_id:

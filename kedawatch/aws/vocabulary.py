@@ -6,6 +6,7 @@ import re
 
 __all__ = [
     "EXTENDED_STATISTIC",
+    "MAX_QUERIES",
     "STANDARD_UNITS",
     "STATISTICS",
     "alarm_period_ok",
@@ -21,6 +22,8 @@ STANDARD_UNITS = (
     "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None",
 )  # fmt: skip
 """CloudWatch's StandardUnit values."""
+MAX_QUERIES = 500
+"""GetMetricData's limit on queries a call, metric-math queries of every list included."""
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 EXTENDED_STATISTIC = r"^((p|tm|tc|ts|wm)(100|\d{1,2}(\.\d{1,10})?)|(TM|TC|TS|WM|PR)\([^()]{1,40}\)|IQM)$"
 """Percentiles and the other extended statistics, as a pattern both for metadata and for CRD schemas."""

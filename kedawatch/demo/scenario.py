@@ -61,6 +61,9 @@ class Summary:
     scaler_aws_calls: int = 0
     """During the replay, to compare with the built-in scaler's calls for the same KEDA evaluations."""
     builtin_aws_calls: int = 0
+    """KEDA's built-in scaler at its default: one read for each poll and for each HPA sync."""
+    cached_aws_calls: int = 0
+    """KEDA's built-in scaler at its best, `useCachedMetrics: true`: the HPA's syncs answered from the last poll."""
     idle_push_calls: int = 0
     """Before the backlog arrived: StreamIsActive checking the empty queue every push interval."""
     push_after: float | None = None
@@ -134,8 +137,8 @@ async def _replay(
     arrived = asyncio.get_running_loop().time()
     await asyncio.to_thread(app.backlog, scenario.backlog)
     out(f"{scenario.backlog} messages arrive; a producer adds 1 a second, each consumer takes 1 every 5 s")
-    out(f"{'time':>6} {'queue':>6} {'metric':>7} {'replicas':>8}  {'alarm (8 pods)':<18} {'scaler AWS calls':>16}")
-    out(f"{'':>6} {'':>6} {'':>7} {'':>8}  {'':<18} {'(built-in)':>16}")
+    out(f"{'time':>6} {'queue':>6} {'metric':>7} {'replicas':>8}  {'alarm (8 pods)':<18} {'scaler AWS calls':>20}")
+    out(f"{'':>6} {'':>6} {'':>7} {'':>8}  {'':<18} {'(built-in / cached)':>20}")
     try:
         elapsed = 0.0
         while elapsed < scenario.duration:
@@ -145,6 +148,7 @@ async def _replay(
             await driver.sync()  # KEDA's poll
             app.replicas, value = await driver.sync()  # the HPA's sync
             summary.builtin_aws_calls += 2 * len(scaled_object["spec"]["triggers"])
+            summary.cached_aws_calls += len(scaled_object["spec"]["triggers"])
             summary.peak_replicas = max(summary.peak_replicas, app.replicas)
             await asyncio.to_thread(_scale, client, app.replicas)
             await asyncio.to_thread(world.publish_running_pods, cloud.cloudwatch, dimensions, app.replicas)
@@ -156,8 +160,8 @@ async def _replay(
             depth = await asyncio.to_thread(app.depth)
             minutes, seconds = divmod(int(elapsed), 60)
             line = f"{minutes:>3}:{seconds:02} {depth:>6} {value:>7.0f} {app.replicas:>8}  {state or '...':<18}"
-            calls = f"{summary.scaler_aws_calls} ({summary.builtin_aws_calls})"
-            out(f"{line} {calls:>16}")
+            calls = f"{summary.scaler_aws_calls} ({summary.builtin_aws_calls} / {summary.cached_aws_calls})"
+            out(f"{line} {calls:>20}")
             if scenario.until_paged and app.replicas == summary.max_replicas and "ALARM" in summary.alarm_states:
                 break
     finally:
@@ -221,11 +225,12 @@ def _report(summary: Summary, out: Callable[[str], None]) -> None:
     out(
         f"near-max alarm in CloudWatch: threshold {summary.alarm_threshold}, states {' -> '.join(summary.alarm_states)}"
     )
-    saved = summary.builtin_aws_calls / max(summary.scaler_aws_calls, 1)
     out(
-        f"AWS calls for KEDA's evaluations: kedawatch's scaler {summary.scaler_aws_calls}, KEDA's built-in scaler "
-        f"{summary.builtin_aws_calls} ({saved:.1f}x more)"
+        f"AWS calls for KEDA's evaluations: kedawatch's scaler {summary.scaler_aws_calls}; KEDA's built-in scaler "
+        f"{summary.builtin_aws_calls} at its default, {summary.cached_aws_calls} with useCachedMetrics"
     )
+    out("  (one queue for one ScaledObject: SQS reads no queues together, so one read a poll is the floor for any"
+        " scaler; kedawatch saves where triggers share queues or read CloudWatch: see the benchmarks)")  # fmt: skip
     after = "" if summary.push_after is None else f" {summary.push_after:.1f} s after the messages arrived"
     out(f"push: {summary.idle_push_calls} checks of the empty queue, then KEDA was told{after} "
         f"(the built-in scaler notices at KEDA's next poll, up to 15 s here)")  # fmt: skip

@@ -157,7 +157,7 @@ def _app(hpa: Document, spec: Mapping[str, Any], made: list[dict[str, Any]]) -> 
     notes = [Note((), text)]
     notes += [
         Note(("spec",), f"not accepted by kedawatch: {p}", True)
-        for p in fields.validate(app_observability.APP_OBSERVABILITY, _stand_in_app(body))
+        for p in fields.validate(app_observability.APP_OBSERVABILITY, body)
     ]
     return obj, notes
 
@@ -275,14 +275,9 @@ def _metadata_path(path: Path) -> Path:
 
 
 def _scaler_problems(meta: Mapping[str, str]) -> list[str]:
-    """What the scaler's own parser says of the metadata. It does not read `metricDataQueries` yet (the lead
-    wires it in), so the rest of such a trigger is checked with a stand-in expression; `metric_math` has
-    already checked the queries."""
-    checked = dict(meta)
-    if checked.pop("metricDataQueries", None) is not None:
-        checked["expression"] = "metricDataQueries"
+    """What the scaler's own parser says of the metadata."""
     try:
-        triggers.parse(checked, _STAND_IN_REGION)
+        triggers.parse(meta, _STAND_IN_REGION)
     except metadata.MetadataError as exc:
         return [str(problem) for problem in exc.problems]
     return []
@@ -300,18 +295,6 @@ def _app_cloudwatch(
     number = int(value) if value == value.to_integral_value() else float(value)
     trigger = {"name": name, "cloudwatch": {**source, "target": number}}
     return trigger, [dataclasses.replace(n, path=("cloudwatch", *n.path)) if n.path else n for n in notes]
-
-
-def _stand_in_app(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """The spec as kedawatch validates it today: `metricDataQueries` is not in the AppObservability schema yet
-    (the lead adds it), so such a trigger is checked with a stand-in expression; `metric_math` has already
-    checked the queries."""
-    checked = json.loads(json.dumps(spec))
-    for trigger in checked["scaling"]["triggers"]:
-        source = trigger.get("cloudwatch", {})
-        if source.pop("metricDataQueries", None) is not None:
-            source["expression"] = "metricDataQueries"
-    return dict(checked)
 
 
 def _resource(

@@ -32,6 +32,8 @@ class _Entry:
     answer: Any
     at: float
     """When the call that produced the answer started: the value is at least this fresh."""
+    wall: float
+    """The same moment on the wall clock, for sources whose freshness follows it (CloudWatch's periods)."""
     asked: float
     """When it was last asked for: values nobody asks for are neither refreshed ahead nor kept."""
     good: tuple[Any, float] | None
@@ -45,6 +47,8 @@ class _Gathering:
     reads: list[reads.Read[Any]]
     first: float
     latest: float
+    size: int = 0
+    """How much of a call its reads take (`Fetcher.size`: a metric-math list counts each of its queries)."""
 
 
 class MetricHub:
@@ -121,12 +125,11 @@ class MetricHub:
 
     async def _read(self, read: reads.Read[R], max_age: float | None) -> R:
         fetcher = self._fetcher_for[type(read)]
-        limit = fetcher.freshness(read) if max_age is None else min(max_age, fetcher.freshness(read))
         self._sweep()
         entry = self._cache.get(read)
         if entry is not None:
             entry.asked = self._clock()
-            if self._fresh(entry, limit):
+            if self._fresh(fetcher, read, entry, max_age):
                 self._metrics.cache.labels("hit").inc()
                 return cast(R, self._unwrap(entry.answer))
         future = self._inflight.get(read)
@@ -150,10 +153,12 @@ class MetricHub:
             gatherer.cancel()
         await self.settle()
 
-    def _fresh(self, entry: _Entry, limit: float) -> bool:
-        if isinstance(entry.answer, errors.AwsError):
-            limit = min(limit, self._settings.error_ttl)
-        return self._clock() - entry.at <= limit
+    def _fresh(self, fetcher: base.Fetcher, read: reads.Read[Any], entry: _Entry, max_age: float | None) -> bool:
+        age = self._clock() - entry.at
+        if isinstance(entry.answer, errors.AwsError) and age > self._settings.error_ttl:
+            return False
+        # Wall time measured by the monotonic clock since the call: a step of the wall clock changes nothing.
+        return entry.wall + age < fetcher.expiry(read, entry.wall, max_age)
 
     @staticmethod
     def _unwrap(answer: Any) -> Any:
@@ -165,15 +170,19 @@ class MetricHub:
         future = self._expect(read)
         self._groups.setdefault((fetcher, fetcher.group_key(read)), set()).add(read)
         key = (fetcher, fetcher.batch_key(read, self._time.time()))
-        now = self._clock()
+        now, size = self._clock(), fetcher.size(read)
         gathering = self._pending.get(key)
+        if gathering is not None and gathering.size + size > fetcher.max_batch:
+            self._flush(key)
+            gathering = None
         if gathering is None:
             gathering = self._pending[key] = _Gathering([], now, now)
             if fetcher.max_batch > 1:
                 self._spawn(self._gatherers, self._send_when_quiet(key, gathering))
         gathering.reads.append(read)
+        gathering.size += size
         gathering.latest = now
-        if len(gathering.reads) >= fetcher.max_batch:
+        if gathering.size >= fetcher.max_batch:
             self._flush(key)
         return future
 
@@ -201,30 +210,37 @@ class MetricHub:
         """Send the batch gathered under `key`, with the group's reads due soon."""
         gathering = self._pending.pop(key, None)
         if gathering is not None:
-            batch = gathering.reads
-            self._take_along(key[0], batch)
-            self._spawn(self._calls, self._call(key, batch))
+            self._take_along(key, gathering)
+            self._spawn(self._calls, self._call(key, gathering.reads))
 
-    def _take_along(self, fetcher: base.Fetcher, batch: list[reads.Read[Any]]) -> None:
-        """Add the group's reads that are past half their freshness and asked for within two windows."""
-        now = self._clock()
-        for read in self._groups.get((fetcher, fetcher.group_key(batch[0])), ()):
-            if len(batch) >= fetcher.max_batch:
-                return
-            entry = self._cache.get(read)
+    def _take_along(self, key: tuple[base.Fetcher, Hashable], gathering: _Gathering) -> None:
+        """Add the group's reads that expire within half their freshness, would be fresher read now, were asked
+        for within two freshness windows, and would go in this very call, while there is room."""
+        fetcher, batch_key = key
+        now, wall = self._clock(), self._time.time()
+        for read in self._groups.get((fetcher, fetcher.group_key(gathering.reads[0])), ()):
+            entry, size = self._cache.get(read), fetcher.size(read)
             freshness = fetcher.freshness(read)
             if (
                 entry
                 and read not in self._inflight
-                and now - entry.at > freshness / 2
+                and self._due(fetcher, read, entry, wall, freshness / 2)
                 and now - entry.asked < 2 * freshness
+                and gathering.size + size <= fetcher.max_batch
+                and fetcher.batch_key(read, wall) == batch_key
             ):
                 self._expect(read)
-                batch.append(read)
+                gathering.reads.append(read)
+                gathering.size += size
+
+    def _due(self, fetcher: base.Fetcher, read: reads.Read[Any], entry: _Entry, wall: float, within: float) -> bool:
+        """The answer expires within `within`, and one read now would expire later (not so for one just read)."""
+        expires = fetcher.expiry(read, entry.wall, None)
+        return expires - (entry.wall + self._clock() - entry.at) < within and expires < fetcher.expiry(read, wall, None)
 
     async def _call(self, key: tuple[base.Fetcher, Hashable], batch: list[reads.Read[Any]]) -> None:
         fetcher, batch_key = key
-        started = self._clock()
+        started, wall = self._clock(), self._time.time()
         loop = asyncio.get_running_loop()
         try:
             answers = await loop.run_in_executor(self._executor, fetcher.fetch, batch_key, batch)
@@ -235,7 +251,7 @@ class MetricHub:
             asked, good = (previous.asked, previous.good) if previous else (started, None)
             if not isinstance(answer, errors.AwsError):
                 good = (answer, started)
-            self._cache[read] = _Entry(answer, started, asked, good)
+            self._cache[read] = _Entry(answer, started, wall, asked, good)
             future = self._inflight.pop(read)
             if not future.done():
                 future.set_result(answer)

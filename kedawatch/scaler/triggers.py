@@ -16,7 +16,7 @@ from kedawatch.aws import identities
 from kedawatch.scaler import metadata, reads, registry
 from kedawatch.scaler.sources import base
 
-__all__ = ["SessionOf", "Trigger", "TriggerCache", "parse"]
+__all__ = ["Trigger", "TriggerCache", "parse"]
 
 SessionOf = Callable[[str, str], identities.RoleSession]
 """Given a role ARN and a namespace, how the role is assumed for that namespace (`sessions.RoleSessions`)."""
@@ -33,7 +33,7 @@ def parse(
     raw: Mapping[str, str], default_region: str | None, namespace: str = "", session_of: SessionOf | None = None
 ) -> Trigger:
     """Parse one trigger's metadata, or raise `metadata.MetadataError` naming every bad key. A role is assumed
-    for `namespace` as `session_of` says (without it, as `roles.SESSION_NAME`)."""
+    for `namespace` as `session_of` says (without it, as `kedawatch`)."""
     problems = base.refuse_static_credentials(raw)
     source_class = _source_class(raw, problems)
     if problems or source_class is None:

@@ -13,11 +13,10 @@ import pytest
 import yaml
 
 from kedawatch import settings
-from kedawatch.aws import metric_math
 from kedawatch.migration import autoscalers, commented, migrating
 from kedawatch.migration.results import Converted
 from kedawatch.operator.rendering import app as rendering
-from kedawatch.operator.resources import app_observability, common, fields
+from kedawatch.operator.resources import app_observability, fields
 from kedawatch.scaler import triggers
 from tests.helm import schemas
 
@@ -71,41 +70,16 @@ def _check_trigger(trigger: dict[str, Any]) -> None:
         assert trigger["metricType"] in ("Utilization", "AverageValue")
         return
     assert trigger["type"] == "external" and trigger["metricType"] in ("Value", "AverageValue")
-    if "metricDataQueries" in metadata:
-        queries, problems = metric_math.parse(metadata["metricDataQueries"])
-        assert problems == [] and queries
-        return
     parsed = triggers.parse(metadata, "us-east-1")
     assert parsed.source.target() == float(metadata["targetMetricValue"])
 
 
-MISSING_QUERY_FIELD = "spec: a cloudwatch trigger needs expression, or namespace, metricName and dimensions"
-
-
 def _check_app(app: dict[str, Any]) -> None:
-    """kedawatch's own validation, except the new `metricDataQueries` field (the lead adds it to the schema):
-    without it, such a trigger fails exactly the one rule that asks for a metric or an expression."""
-    spec = app["spec"]
-    with_queries = [t for t in spec["scaling"]["triggers"] if "metricDataQueries" in t.get("cloudwatch", {})]
-    stripped = {
-        **spec,
-        "scaling": {**spec["scaling"], "triggers": [_without_queries(t) for t in spec["scaling"]["triggers"]]},
-    }
-    assert fields.validate(app_observability.APP_OBSERVABILITY, stripped) == (
-        [MISSING_QUERY_FIELD] if with_queries else []
-    )
-    for trigger in with_queries:
-        assert metric_math.validate(common.pascal(trigger["cloudwatch"]["metricDataQueries"])) == []
-    if with_queries:
-        return
+    """kedawatch's own validation, then what the operator renders: KEDA's schema and the scaler's parser."""
+    assert fields.validate(app_observability.APP_OBSERVABILITY, app["spec"]) == []
     operator = settings.OperatorSettings(region="us-east-1")
-    scaled = rendering.render({**app, "metadata": {**app["metadata"], "uid": "u"}}, operator).scaled_object
-    jsonschema.Draft7Validator(scaled_object_schema()).validate(scaled)
-    for trigger in scaled["spec"]["triggers"]:
+    rendered, problems = rendering.render_checked({**app, "metadata": {**app["metadata"], "uid": "u"}}, operator)
+    assert rendered is not None, problems
+    jsonschema.Draft7Validator(scaled_object_schema()).validate(rendered.scaled_object)
+    for trigger in rendered.scaled_object["spec"]["triggers"]:
         triggers.parse(trigger["metadata"], "us-east-1")
-
-
-def _without_queries(trigger: dict[str, Any]) -> dict[str, Any]:
-    if "cloudwatch" not in trigger:
-        return trigger
-    return {**trigger, "cloudwatch": {k: v for k, v in trigger["cloudwatch"].items() if k != "metricDataQueries"}}

@@ -19,6 +19,11 @@ OPERATOR = settings.OperatorSettings(cluster_name="prod", region="us-east-1")
 CLOUDWATCH = {"namespace": "App", "metricName": "Backlog", "dimensions": [{"name": "Queue", "value": "q"}], "target": 5}
 
 
+def queries(*extra: dict[str, Any]) -> dict[str, Any]:
+    stat = {"metric": {"namespace": "App", "metricName": "Backlog"}, "period": 60, "stat": "Sum"}
+    return {"cloudwatch": {"target": 5, "metricDataQueries": [{"id": "m1", "metricStat": stat}, *extra]}}
+
+
 def sqs(**fields: Any) -> dict[str, Any]:
     return {"sqs": {"queueUrl": f"{SQS}/orders", **fields}}
 
@@ -65,6 +70,10 @@ EDGES = [
     pytest.param(cloudwatch(period=60), id="a minute"),
     pytest.param(cloudwatch(period=7), id="a period CloudWatch does not have"),
     pytest.param(cloudwatch(unit="Count"), id="a unit"),
+    pytest.param(queries(), id="metric math"),
+    pytest.param(queries({"id": "e1", "expression": "m2 * 2", "returnData": False}), id="a query naming no query"),
+    pytest.param(queries({"id": "e1", "expression": "m1 * 2"}), id="two queries returned"),
+    pytest.param(queries({"id": "m1", "expression": "1", "returnData": False}), id="an id twice"),
 ]
 
 

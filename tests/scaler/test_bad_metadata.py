@@ -6,6 +6,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from kedawatch.aws import cloudwatch as cloudwatch_api
 from kedawatch.scaler import metadata, triggers
 from kedawatch.scaler.sources import base
 from kedawatch.scaler.sources import cloudwatch as cloudwatch_source
@@ -115,7 +116,7 @@ def test_keda_defaults_apply_when_keys_are_absent_or_empty() -> None:
     sqs = triggers.parse({"queueURL": QUEUE, "queueLength": ""}, "us-east-1").source
     assert (sqs.target(), sqs.activation()) == (5.0, 0.0)
     cw = triggers.parse(CW, "us-east-1").read
-    assert isinstance(cw, cloudwatch_source.MetricRead)
+    assert isinstance(cw, cloudwatch_source.MetricRead) and isinstance(cw.query, cloudwatch_api.MetricQuery)
     assert (cw.query.stat, cw.query.period, cw.collection_time, cw.end_offset) == ("Average", 300, 300, 0)
 
 
@@ -127,7 +128,8 @@ def test_unknown_keys_are_ignored_as_keda_does() -> None:
 def test_percentiles_and_extended_statistics_are_accepted() -> None:
     for stat in ("p99", "p99.9", "tm90", "TM(10%:90%)", "IQM", "wm50", "PR(:300)"):
         read = triggers.parse({**CW, "metricStat": stat}, "us-east-1").read
-        assert isinstance(read, cloudwatch_source.MetricRead) and read.query.stat == stat
+        assert isinstance(read, cloudwatch_source.MetricRead) and isinstance(read.query, cloudwatch_api.MetricQuery)
+        assert read.query.stat == stat
 
 
 @pytest.mark.parametrize("key", [f"{key}{env}" for key in base.CREDENTIAL_KEYS for env in ("", "FromEnv")])
@@ -152,5 +154,5 @@ def test_a_unit_beside_an_expression_is_ignored_as_keda_ignores_it() -> None:
         "metricUnit": "SampleCount",
     }
     read = triggers.parse(raw, "us-east-1").read
-    assert isinstance(read, cloudwatch_source.MetricRead)
-    assert "Unit" not in str(read.query.to_api("q1"))
+    assert isinstance(read, cloudwatch_source.MetricRead) and isinstance(read.query, cloudwatch_api.MetricQuery)
+    assert "Unit" not in str(read.query.entry("q1"))

@@ -108,6 +108,19 @@ def test_pages_are_merged_newest_first_via_stubber() -> None:
     assert values == (9.0, 2.0)
 
 
+def test_a_search_answers_its_first_series_as_keda_does_via_stubber() -> None:
+    """moto evaluates no SEARCH: its one result per series, all under the query's Id, comes from Stubber."""
+    client = stubbed_cloudwatch()
+    first, second = result("kw0", 3.0), result("kw0", 9.0)
+    first["Label"], second["Label"] = "orders", "payments"
+    later = {**result("kw0", 1.0), "Label": "orders", "Timestamps": [WINDOW[0]]}
+    with Stubber(client) as stub:
+        stub.add_response("get_metric_data", {"MetricDataResults": [first, second], "NextToken": "more"})
+        stub.add_response("get_metric_data", {"MetricDataResults": [later]})
+        (values,) = cloudwatch.get_metric_data(client, [GOOD], *WINDOW)
+    assert values == (3.0, 1.0), "the first series, its later page included; not the other series' 9"
+
+
 @pytest.mark.parametrize("count", [1, 499, 500, 501, 1200])
 async def test_cloudwatch_batches_hold_at_most_500_queries(moto: aws.AwsStandIn, count: int) -> None:
     metadata = distinct_metrics(count)

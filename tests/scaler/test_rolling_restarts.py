@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable
 
 import grpc
@@ -82,23 +81,19 @@ async def test_push_streams_reconnect_within_2_s_at_each_of_three_rolling_restar
     loop = KedaPushLoop(lambda: f"127.0.0.1:{replicas[-1].port}", pb.ScaledObjectRef(
         name="app", namespace="default", scalerMetadata={"queueURL": queue_url}
     ))  # fmt: skip
-    reconnects = []
     try:
         async with running(loop):
             await until(lambda: open_streams(replicas[-1]) == 1, within=5)
-            for _ in range(3):  # maxSurge 1, maxUnavailable 0: the new replica is up before the old one stops
+            for restart in range(3):  # maxSurge 1, maxUnavailable 0: the new replica is up before the old one stops
                 replicas.append(await replica())
-                old = replicas.pop(0)
-                ended = time.monotonic()
-                await old.stop()
+                await replicas.pop(0).stop()
                 await until(lambda: open_streams(replicas[-1]) == 1, within=2 * SCALE + 5)
-                reconnects.append(time.monotonic() - ended)
+                assert len(loop.endings) == restart + 1, "the first attempt after each end reached the new replica"
     finally:
         for scaler in replicas:
             await scaler.stop()
-    assert loop.endings[:3] == [grpc.StatusCode.OK] * 3
-    assert loop.delays[:3] == [2.0, 2.0, 2.0], "each reconnect 2 s after the stream ended, never more"
-    assert max(reconnects) < 2 * SCALE + 1.0, reconnects
+    assert loop.endings == [grpc.StatusCode.OK] * 3
+    assert loop.delays == [2.0, 2.0, 2.0], "each reconnect 2 s after the stream ended, never more"
 
 
 async def test_the_replayed_loop_keeps_doubling_after_errors_as_keda_does(moto: aws.AwsStandIn, queue_url: str) -> None:

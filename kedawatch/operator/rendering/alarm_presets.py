@@ -100,6 +100,8 @@ def _scaler_unavailable(app: Mapping[str, Any], preset: Mapping[str, Any]) -> di
     period = source.get("period", 300)
     if "expression" in source:
         return {"metrics": [{"id": "scaling", "expression": source["expression"], "period": period}], **common}
+    if "metricDataQueries" in source:
+        return {"metrics": source["metricDataQueries"], **common}
     return {"namespace": source["namespace"], "metricName": source["metricName"],
             "dimensions": source["dimensions"], "statistic": "SampleCount", "period": period, **common}  # fmt: skip
 

@@ -46,10 +46,24 @@ def _metric_widget(trigger: Mapping[str, Any], operator: settings.OperatorSettin
     source = trigger["cloudwatch"]
     if "expression" in source:
         return _widget("Scaling expression", [[{"expression": source["expression"], "id": "e1"}]], operator)
+    if "metricDataQueries" in source:
+        return _widget("Scaling metric math", [_graphed(query) for query in source["metricDataQueries"]], operator)
     metric = [source["namespace"], source["metricName"]]
     for dimension in source.get("dimensions", []):
         metric += [dimension["name"], dimension["value"]]
     return _widget(source["metricName"], [metric], operator, stat=source.get("statistic", "Average"))
+
+
+def _graphed(query: Mapping[str, Any]) -> list[Any]:
+    """A metric-math query as a dashboard graphs it: shown only when it is the one returned."""
+    shown = {"id": query["id"], "visible": query.get("returnData", True)}
+    if "expression" in query:
+        return [{"expression": query["expression"], **shown}]
+    stat = query["metricStat"]
+    metric = [stat["metric"]["namespace"], stat["metric"]["metricName"]]
+    for dimension in stat["metric"].get("dimensions", []):
+        metric += [dimension["name"], dimension["value"]]
+    return [*metric, {**shown, "stat": stat["stat"], "period": stat["period"]}]
 
 
 def _widget(

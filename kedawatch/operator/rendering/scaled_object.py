@@ -68,7 +68,7 @@ def trigger_metadata(trigger: Mapping[str, Any]) -> dict[str, str]:
     fields = trigger[kind]
     keys = app_kind.TRIGGER_KEYS[kind]
     metadata = {"source": SOURCE_OF[kind]}
-    metadata.update((keys[field].key, _text(value)) for field, value in fields.items() if field in keys)
+    metadata.update((keys[field].key, keys[field].text(value)) for field, value in fields.items() if field in keys)
     if fields.get("dimensions"):
         metadata["dimensionName"] = ";".join(d["name"] for d in fields["dimensions"])
         metadata["dimensionValue"] = ";".join(d["value"] for d in fields["dimensions"])
@@ -84,17 +84,10 @@ def trigger_problems(app: Mapping[str, Any]) -> list[str]:
         for field, value in trigger[kind].items():
             key = keys.get(field)
             if key is not None and key.check is not None and (reason := key.check(value)):
-                problems.append(f"spec.scaling.triggers[{index}].{kind}.{field}: {key.key}={value!r}: {reason}")
+                said = reason if isinstance(value, list) else f"{key.key}={value!r}: {reason}"
+                problems.append(f"spec.scaling.triggers[{index}].{kind}.{field}: {said}")
     return problems
 
 
 def _kind_of(trigger: Mapping[str, Any]) -> str:
     return next(kind for kind in SOURCE_OF if kind in trigger)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)

@@ -8,22 +8,43 @@ scaler's own parser.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from typing import Any
 
-from kedawatch.aws import names, vocabulary
-from kedawatch.operator.resources import metric_alarm
+from kedawatch.aws import metric_math, names, vocabulary
+from kedawatch.operator.resources import common, metric_alarm
 from kedawatch.operator.resources.fields import Field, Kind, Rule
 
 __all__ = ["APP_OBSERVABILITY", "TRIGGER_KEYS"]
 
 
+def _text(value: Any) -> str:
+    """A field's value as KEDA's metadata carries it: a string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _queries_text(queries: Any) -> str:
+    return json.dumps(common.pascal(queries), separators=(",", ":"))
+
+
+def _queries_problem(queries: Any) -> str | None:
+    """What the scaler's metric_math would refuse in the list, in its words."""
+    return "; ".join(str(problem) for problem in metric_math.validate(common.pascal(queries))) or None
+
+
 @dataclasses.dataclass(frozen=True)
 class TriggerKey:
-    """The scaler's metadata key a trigger field becomes, and the scaler's own check of its value, if any."""
+    """The scaler's metadata key a trigger field becomes, the scaler's own check of its value, if any, and how
+    the value is written as metadata's text."""
 
     key: str
     check: Callable[[Any], str | None] | None = None
+    text: Callable[[Any], str] = _text
 
 
 _IDENTITY = {
@@ -47,6 +68,7 @@ TRIGGER_KEYS: dict[str, dict[str, TriggerKey]] = {
         "collectionTime": TriggerKey("metricCollectionTime"),
         "endTimeOffset": TriggerKey("metricEndTimeOffset"),
         "expression": TriggerKey("expression"),
+        "metricDataQueries": TriggerKey("metricDataQueries", _queries_problem, _queries_text),
         "target": TriggerKey("targetMetricValue"),
         "activationTarget": TriggerKey("activationTargetMetricValue"),
         "minValue": TriggerKey("minMetricValue"),
@@ -87,6 +109,11 @@ _CLOUDWATCH = {
         "collectionTime": {"type": "integer", "minimum": 1},
         "endTimeOffset": {"type": "integer", "minimum": 0},
         "expression": {"type": "string", "minLength": 1},
+        "metricDataQueries": {
+            **metric_alarm.FIELDS_BY_KEY["metrics"].schema,
+            "maxItems": vocabulary.MAX_QUERIES,
+            "description": "Metric math over several queries, as an alarm's metrics: exactly one returns data.",
+        },
         "target": {"type": "number", "exclusiveMinimum": 0},
         "activationTarget": {"type": "number"},
         "minValue": {"type": "number"},
@@ -153,11 +180,24 @@ def _scaling(spec: Any) -> dict[str, Any]:
     return dict(spec.get("scaling", {}))
 
 
+_SINGLE_METRIC = ("namespace", "metricName", "dimensions")
+_SINGLE_QUERY = (*_SINGLE_METRIC, "expression", "statistic", "unit")
+"""A cloudwatch trigger's fields for one query, which metricDataQueries replaces."""
+
+
 def _cloudwatch_ok(trigger: Any) -> bool:
     source = trigger.get("cloudwatch")
     return (
-        source is None or "expression" in source or all(k in source for k in ("namespace", "metricName", "dimensions"))
+        source is None
+        or "expression" in source
+        or "metricDataQueries" in source
+        or all(k in source for k in _SINGLE_METRIC)
     )
+
+
+def _queries_alone(trigger: Any) -> bool:
+    source = trigger.get("cloudwatch")
+    return source is None or "metricDataQueries" not in source or not any(k in source for k in _SINGLE_QUERY)
 
 
 FIELDS = (
@@ -198,9 +238,17 @@ RULES = (
     ),
     Rule(
         "self.scaling.triggers.all(t, !has(t.cloudwatch) || has(t.cloudwatch.expression)"
+        " || has(t.cloudwatch.metricDataQueries)"
         " || (has(t.cloudwatch.namespace) && has(t.cloudwatch.metricName) && has(t.cloudwatch.dimensions)))",
-        "a cloudwatch trigger needs expression, or namespace, metricName and dimensions",
+        "a cloudwatch trigger needs expression, or namespace, metricName and dimensions, or metricDataQueries",
         lambda s: all(_cloudwatch_ok(t) for t in _scaling(s)["triggers"]),
+    ),
+    Rule(
+        "self.scaling.triggers.all(t, !has(t.cloudwatch) || !has(t.cloudwatch.metricDataQueries) || !("
+        + " || ".join(f"has(t.cloudwatch.{key})" for key in _SINGLE_QUERY)
+        + "))",
+        "with metricDataQueries, a cloudwatch trigger's " + ", ".join(_SINGLE_QUERY) + " belong in its queries",
+        lambda s: all(_queries_alone(t) for t in _scaling(s)["triggers"]),
     ),
     Rule(
         "!has(self.alarms) || self.alarms.all(a, [has(a.metric), has(a.replicasNearMax), has(a.queueBacklogAge),"

@@ -64,9 +64,9 @@ def refuse_static_credentials(raw: Mapping[str, str]) -> list[metadata.Problem]:
 class Fetcher(Protocol):
     """How the hub turns a batch of one source's reads into AWS calls.
 
-    It says which reads may share a call (`batch_key`), how many fit in one (`max_batch`), how long an answer
-    stays fresh, and makes the call. `fetch` is synchronous: the hub runs it in a worker thread, and it
-    returns an answer or an `errors.AwsError` for each read, in order.
+    It says which reads may share a call (`batch_key`), how much of one a read takes (`size`, of `max_batch`),
+    how long an answer stays fresh, and makes the call. `fetch` is synchronous: the hub runs it in a worker
+    thread, and it returns an answer or an `errors.AwsError` for each read, in order.
     """
 
     read_type: ClassVar[type[reads.Read[Any]]]
@@ -78,11 +78,20 @@ class Fetcher(Protocol):
 
     def batch_key(self, read: Any, now: float) -> Hashable: ...
 
+    def size(self, read: Any) -> int: ...
+
     def group_key(self, read: Any) -> Hashable:
         """Reads that would share a batch at any time: refreshed together, ahead of expiry."""
         ...
 
-    def freshness(self, read: Any) -> float: ...
+    def freshness(self, read: Any) -> float:
+        """Seconds between reads of a value in use: a read not asked for in two of these is let go."""
+        ...
+
+    def expiry(self, read: Any, fetched: float, max_age: float | None) -> float:
+        """When (wall-clock seconds) an answer fetched at `fetched` stops being fresh, for an asker who wants it
+        no older than `max_age` (None: as fresh as the source needs)."""
+        ...
 
     def push_interval(self, read: Any) -> float: ...
 

@@ -8,7 +8,7 @@ from collections.abc import Hashable, Sequence
 from typing import Any, ClassVar, NamedTuple, cast
 
 from kedawatch import settings
-from kedawatch.aws import clients, cloudwatch, errors, identities, names, vocabulary
+from kedawatch.aws import clients, cloudwatch, errors, identities, metric_math, names, vocabulary
 from kedawatch.scaler import metadata, reads, telemetry
 from kedawatch.scaler.sources import base
 
@@ -17,9 +17,9 @@ __all__ = ["CloudWatchMetric", "MetricRead", "query_window"]
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class MetricRead(reads.Read[tuple[float, ...]]):
-    """A CloudWatch query with KEDA's window parameters; its datapoints come newest first."""
+    """A CloudWatch query (or metric-math list) with KEDA's window parameters; its datapoints come newest first."""
 
-    query: cloudwatch.MetricQuery
+    query: cloudwatch.MetricQuery | cloudwatch.MetricMath
     collection_time: int
     end_offset: int
 
@@ -47,13 +47,16 @@ class _Window(NamedTuple):
     identity: identities.AwsIdentity
     start: datetime.datetime
     end: datetime.datetime
+    alone: MetricRead | None
+    """A read with a Metrics Insights query, which GetMetricData takes one of a call: it goes alone."""
 
 
 class MetricDataFetcher:
-    """GetMetricData for up to 500 queries that share an identity and a time window."""
+    """GetMetricData for up to 500 queries, metric-math lists counted query by query, that share an identity and
+    a time window."""
 
     read_type: ClassVar[type[reads.Read[Any]]] = MetricRead
-    max_batch = cloudwatch.MAX_QUERIES
+    max_batch = vocabulary.MAX_QUERIES
 
     def __init__(
         self, aws: clients.AwsClients, hub_settings: settings.HubSettings, metrics: telemetry.ScalerMetrics
@@ -63,20 +66,34 @@ class MetricDataFetcher:
         self._metrics = metrics
 
     def batch_key(self, read: MetricRead, now: float) -> Hashable:
-        return _Window(read.identity, *read.window(now))
+        return _Window(read.identity, *read.window(now), read if read.query.insights else None)
+
+    def size(self, read: MetricRead) -> int:
+        return read.query.size
 
     def group_key(self, read: MetricRead) -> Hashable:
         return (read.identity, read.query.period, read.end_offset, read.collection_time)
 
     def freshness(self, read: MetricRead) -> float:
-        return min(self._settings.cloudwatch_freshness, float(read.query.period))
+        return float(read.query.period)
+
+    def expiry(self, read: MetricRead, fetched: float, max_age: float | None) -> float:
+        """KEDA's value of a period-P metric changes only when the window's end crosses a boundary (a multiple of
+        P, `metricEndTimeOffset` later) or when late datapoints land in the period that just ended. So an answer
+        is fresh until the next boundary, except that one fetched soon after a boundary is read once more
+        `cloudwatch_late_data` after it (half the period, for shorter periods), for CloudWatch's late
+        datapoints. `max_age` changes nothing: nothing new can be read before then, barring later data."""
+        period = read.query.period
+        boundary = (fetched - read.end_offset) // period * period + read.end_offset
+        reread = boundary + min(self._settings.cloudwatch_late_data, period / 2)
+        return reread if fetched < reread else boundary + period
 
     def push_interval(self, read: MetricRead) -> float:
-        return self.freshness(read)
+        return min(self._settings.cloudwatch_push_interval, float(read.query.period))
 
     def fetch(self, key: Hashable, batch: Sequence[MetricRead]) -> list[base.Answer]:
         window = cast(_Window, key)
-        self._metrics.metrics_requested.inc(len(batch))
+        self._metrics.metrics_requested.inc(sum(read.query.size for read in batch))
         try:
             client = self._aws.client("cloudwatch", window.identity)
             queries = [read.query for read in batch]
@@ -88,7 +105,9 @@ class MetricDataFetcher:
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CloudWatchMetric(base.AwsParams):
     name: ClassVar[str] = "aws-cloudwatch"
-    telltales: ClassVar[tuple[str, ...]] = ("namespace", "metricName", "expression", "targetMetricValue")
+    telltales: ClassVar[tuple[str, ...]] = (
+        "namespace", "metricName", "expression", "metricDataQueries", "targetMetricValue",
+    )  # fmt: skip
     fetcher: ClassVar[type[base.Fetcher]] = MetricDataFetcher
 
     namespace: str | None = metadata.param("namespace", default=None)
@@ -96,6 +115,8 @@ class CloudWatchMetric(base.AwsParams):
     dimension_names: tuple[str, ...] = metadata.param("dimensionName", default=())
     dimension_values: tuple[str, ...] = metadata.param("dimensionValue", default=())
     expression: str | None = metadata.param("expression", default=None)
+    metric_data_queries: str | None = metadata.param("metricDataQueries", default=None)
+    """Metric math over several queries: a JSON or YAML list in GetMetricData's own shape, one returned."""
 
     target_value: float = metadata.param("targetMetricValue", check=metadata.positive)
     activation_value: float = metadata.param("activationTargetMetricValue", default=0.0)
@@ -114,9 +135,11 @@ class CloudWatchMetric(base.AwsParams):
 
     def validate(self) -> list[metadata.Problem]:
         problems = []
-        if not self.expression:
+        if self.metric_data_queries is not None:
+            problems += self._queries_problems()
+        elif not self.expression:
             problems += [
-                metadata.Problem(key, None, "is required unless expression is set")
+                metadata.Problem(key, None, "is required unless expression or metricDataQueries is set")
                 for key, value in (
                     ("namespace", self.namespace),
                     ("metricName", self.metric),
@@ -135,7 +158,23 @@ class CloudWatchMetric(base.AwsParams):
             problems.append(metadata.Problem("metricCollectionTime", str(self.collection_time), reason))
         return problems
 
+    def _queries_problems(self) -> list[metadata.Problem]:
+        """metricDataQueries holds the whole query: the keys of a single one may not stand beside it."""
+        single = {"namespace": self.namespace, "metricName": self.metric, "expression": self.expression,
+                  "dimensionName": self.dimension_names, "dimensionValue": self.dimension_values,
+                  "metricUnit": self.unit}  # fmt: skip
+        reason = "goes in metricDataQueries' own queries, not beside them"
+        problems = [metadata.Problem(key, None, reason) for key, value in single.items() if value]
+        _, found = metric_math.parse(self.metric_data_queries or "")
+        return problems + [metadata.Problem(problem.key(), problem.value, problem.reason) for problem in found]
+
+    def _queries(self) -> list[dict[str, Any]]:
+        queries, _ = metric_math.parse(self.metric_data_queries or "")
+        return queries
+
     def metric_name(self) -> str:
+        if self.metric_data_queries is not None:
+            return base.metric_name("aws-cloudwatch", str(metric_math.returned(self._queries())["Id"]))
         return base.metric_name("aws-cloudwatch", self.metric or "expression")
 
     def target(self) -> float:
@@ -145,7 +184,10 @@ class CloudWatchMetric(base.AwsParams):
         return self.activation_value
 
     def read(self, identity: identities.AwsIdentity) -> MetricRead:
-        if self.expression:
+        query: cloudwatch.MetricQuery | cloudwatch.MetricMath
+        if self.metric_data_queries is not None:
+            query = cloudwatch.MetricMath.of(self._queries(), self.period)
+        elif self.expression:
             query = cloudwatch.MetricQuery(self.period, expression=self.expression, account_id=self.account_id)
         else:
             query = cloudwatch.MetricQuery(

@@ -34,11 +34,18 @@ class QueueDepthFetcher:
     def batch_key(self, read: QueueDepthRead, now: float) -> Hashable:
         return read
 
+    def size(self, read: QueueDepthRead) -> int:
+        return 1
+
     def group_key(self, read: QueueDepthRead) -> Hashable:
         return read
 
     def freshness(self, read: QueueDepthRead) -> float:
         return self._settings.sqs_freshness
+
+    def expiry(self, read: QueueDepthRead, fetched: float, max_age: float | None) -> float:
+        """A queue's depth changes all the time: fresh for `sqs_freshness`, or the asker's `max_age`."""
+        return fetched + min(self.freshness(read), self.freshness(read) if max_age is None else max_age)
 
     def push_interval(self, read: QueueDepthRead) -> float:
         return self._settings.sqs_push_interval
