@@ -134,6 +134,8 @@ class Window:
     """RPCs by (method, gRPC code)."""
     evaluations: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     """KEDA evaluations begun, by source: the built-in scalers make one AWS call for each."""
+    polls: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    """Of them, KEDA's polls: with `useCachedMetrics: true` the built-ins call AWS for these only."""
     failed_evaluations: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     stream_opens: int = 0
     stream_ends: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
@@ -207,20 +209,21 @@ class KedaLoad:
             timer
             for trigger in self._triggers
             for timer in (
-                self._timer(trigger, POLLING_INTERVAL, started + trigger.poll_phase, _common.POLL_DEADLINE),
+                self._timer(trigger, POLLING_INTERVAL, started + trigger.poll_phase, _common.POLL_DEADLINE, poll=True),
                 self._timer(trigger, HPA_SYNC, started + trigger.sync_phase, _common.HPA_DEADLINE),
             )
         ]
         coroutines += [self._stream(trigger) for trigger in self._triggers if trigger.push]
         return [loop.create_task(coroutine) for coroutine in coroutines]
 
-    async def _timer(self, trigger: Trigger, interval: float, due: float, deadline: float) -> None:
+    async def _timer(self, trigger: Trigger, interval: float, due: float, deadline: float, poll: bool = False) -> None:
         """One of KEDA's tickers for one trigger: an evaluation at a time; ticks missed meanwhile are dropped."""
         loop = asyncio.get_running_loop()
         scaled_object = _common.ref(trigger.metadata, trigger.name)
         while True:
             await asyncio.sleep(due - loop.time())
             self.window.evaluations[trigger.source] += 1
+            self.window.polls[trigger.source] += poll
             await _common.keda_cycle(self._timed, scaled_object, deadline, self.window.failed_evaluations)
             due += interval * max(1, math.ceil((loop.time() - due) / interval))
 
@@ -402,19 +405,18 @@ def print_streams(run: Run, end: Sample) -> None:
 def print_aws(run: Run, start: Sample, end: Sample) -> None:
     minutes = (end.at - start.at) / 60
     calls = end.aws_calls - start.aws_calls
-    evaluations = run.keda.steady.evaluations
+    evaluations, polls = run.keda.steady.evaluations, run.keda.steady.polls
     pairs = (("GetQueueAttributes", "sqs"), ("GetMetricData", "cloudwatch"))
-    rows = [
-        [operation, f"{calls[operation] / minutes:.0f}", f"{evaluations[source] / minutes:.0f}",
-         _common.ratio(calls[operation], evaluations[source])]
-        for operation, source in pairs
-    ]  # fmt: skip
     total = sum(calls.values())
-    rows.append(["all", f"{total / minutes:.0f}", f"{evaluations.total() / minutes:.0f}",
-                 _common.ratio(total, evaluations.total())])  # fmt: skip
-    _common.print_table(
-        "AWS calls per minute, steady window", ("operation", "kedawatch", "built-in (1 per evaluation)", "ratio"), rows
-    )
+    counts = [(operation, calls[operation], evaluations[source], polls[source]) for operation, source in pairs]
+    counts.append(("all", total, evaluations.total(), polls.total()))
+    rows = [
+        [operation, f"{ours / minutes:.0f}", f"{default / minutes:.0f}", _common.ratio(ours, default),
+         f"{cached / minutes:.0f}", _common.ratio(ours, cached)]
+        for operation, ours, default, cached in counts
+    ]  # fmt: skip
+    headers = ("operation", "kedawatch", "built-in (every evaluation)", "ratio", "built-in (useCachedMetrics)", "ratio")
+    _common.print_table("AWS calls per minute, steady window", headers, rows)
     injected = end.injected - start.injected
     stale = end.scaler_figures.get("stale", 0) - start.scaler_figures.get("stale", 0)
     print(

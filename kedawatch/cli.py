@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     definitions.set_defaults(command=_run_crds)
     demo = commands.add_parser("demo", help="replay a scaling scenario locally on stand-ins (needs the demo extra)")
     demo.add_argument("--speed", type=float, default=5.0, help="simulated seconds per second (default 5)")
+    demo.add_argument(
+        "--picture", type=Path, default=Path("kedawatch-demo.png"), metavar="PNG",
+        help="draw the run into this PNG file (default kedawatch-demo.png)",
+    )  # fmt: skip
     demo.set_defaults(command=_run_demo)
     return parser
 
@@ -216,7 +220,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     logs.configure(settings.LogSettings(level="ERROR"))
     logging.getLogger("kopf").setLevel(logging.CRITICAL)  # its retries while the stand-ins shut down
     try:
-        summary = asyncio.run(scenario.play(scenario.Scenario(speed=args.speed)))
+        summary = asyncio.run(scenario.play(scenario.Scenario(speed=args.speed, picture=args.picture)))
     except KeyboardInterrupt:
         print("stopped")
         return 130

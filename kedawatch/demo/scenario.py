@@ -17,7 +17,7 @@ import yaml
 
 from kedawatch import settings
 from kedawatch.aws import alarms, clients, identities, workload
-from kedawatch.demo import keda, local, world
+from kedawatch.demo import keda, local, picture, world
 from kedawatch.operator import objects, run
 from kedawatch.operator.rendering import alarm_presets
 from kedawatch.operator.resources import crds
@@ -50,6 +50,8 @@ class Scenario:
     until_paged: bool = False
     """Stop as soon as the app reached its maximum and the near-max alarm fired (the suite's short run)."""
     example: Path = EXAMPLE
+    picture: Path | None = None
+    """Where to draw the run as a PNG; None draws nothing."""
 
 
 @dataclasses.dataclass
@@ -69,6 +71,8 @@ class Summary:
     push_after: float | None = None
     """Simulated seconds from the messages' arrival to the scaler's push telling KEDA."""
     pushes: int = 0
+    moments: list[picture.Moment] = dataclasses.field(default_factory=list)
+    """Each HPA sync of the replay, as the picture draws it."""
 
 
 async def play(scenario: Scenario = Scenario(), out: Callable[[str], None] = print) -> Summary:
@@ -162,6 +166,9 @@ async def _replay(
             line = f"{minutes:>3}:{seconds:02} {depth:>6} {value:>7.0f} {app.replicas:>8}  {state or '...':<18}"
             calls = f"{summary.scaler_aws_calls} ({summary.builtin_aws_calls} / {summary.cached_aws_calls})"
             out(f"{line} {calls:>20}")
+            summary.moments.append(picture.Moment(elapsed, depth, value, app.replicas, state,
+                                                  summary.scaler_aws_calls, summary.builtin_aws_calls,
+                                                  summary.cached_aws_calls))  # fmt: skip
             if scenario.until_paged and app.replicas == summary.max_replicas and "ALARM" in summary.alarm_states:
                 break
     finally:
@@ -171,6 +178,10 @@ async def _replay(
         await driver.close()
     summary.alarm_threshold = _threshold(cloud)
     _report(summary, out)
+    if scenario.picture is not None:
+        drawn = picture.draw(summary.moments, scenario.picture, summary.max_replicas, summary.alarm_threshold,
+                             summary.push_after)  # fmt: skip
+        out(f"a picture of the run: {drawn.resolve()}")
     return summary
 
 

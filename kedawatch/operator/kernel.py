@@ -13,7 +13,7 @@ from kedawatch import settings, tenancy
 from kedawatch.aws import errors
 from kedawatch.operator import alarm_store
 
-__all__ = ["Context", "Retry", "check_policy", "retry_if_transient"]
+__all__ = ["Context", "Retry", "aws_failure", "check_policy", "retry_if_transient"]
 
 ACTION_KEYS = ("AlarmActions", "OKActions", "InsufficientDataActions")
 """The alarm parameters that name actions, each checked against the tenant policy."""
@@ -51,4 +51,11 @@ def check_policy(ctx: Context, namespace: str, region: str, params: Mapping[str,
 
 def retry_if_transient(exc: errors.AwsError) -> None:
     if exc.failure in errors.TRANSIENT:
-        raise Retry(f"AWS {exc.failure.value}: {exc}") from exc
+        raise Retry(aws_failure(exc)) from exc
+
+
+def aws_failure(exc: errors.AwsError, detail: str | None = None) -> str:
+    """An AWS failure as conditions and Events say it: its kind, the operation that failed and `detail` (by
+    default AWS's code and message), e.g. `AWS invalid request in PutCompositeAlarm: ValidationError: ...`."""
+    where = f" in {exc.operation}" if exc.operation else ""
+    return f"AWS {exc.failure.value}{where}: {exc if detail is None else detail}"

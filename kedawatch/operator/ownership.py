@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 from collections.abc import Mapping
 
-__all__ = ["ADOPT_ANNOTATION", "CLUSTER_TAG", "Owner", "default_alarm_name"]
+__all__ = ["ADOPT_ANNOTATION", "CLUSTER_TAG", "Owner", "claimed", "default_alarm_name", "fitted"]
 
 PREFIX = "kedawatch.io/"
 CLUSTER_TAG = PREFIX + "cluster"
@@ -38,9 +38,18 @@ class Owner:
         return all(tags.get(key) == mine[key] for key in mine if key != PREFIX + "uid")
 
 
+def claimed(tags: Mapping[str, str]) -> bool:
+    """Tagged as a kedawatch object's, of this cluster or another."""
+    return any(key.startswith(PREFIX) for key in tags)
+
+
 def default_alarm_name(cluster: str, namespace: str, name: str) -> str:
     """`<cluster>/<namespace>/<name>`, shortened with a hash when longer than CloudWatch's 255 characters."""
-    readable = f"{cluster}/{namespace}/{name}"
+    return fitted(f"{cluster}/{namespace}/{name}")
+
+
+def fitted(readable: str) -> str:
+    """`readable`, or when longer than CloudWatch's 255 characters its start and a hash of the whole."""
     if len(readable) <= MAX_NAME:
         return readable
     digest = hashlib.sha256(readable.encode()).hexdigest()[:10]

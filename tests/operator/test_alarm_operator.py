@@ -62,7 +62,7 @@ def test_the_seed_manifest_applies_verbatim(operator: Cluster, cloudwatch: Any) 
     seed = yaml.safe_load((ROOT / "examples" / "seed-alarm.yaml").read_text())
     operator.create(seed)
     eventually(lambda: synced(operator, "otlp-consumer-alarm", crds.LEGACY_METRIC_ALARMS))
-    alarm = cw_alarm(cloudwatch, "prod/default/otlp-consumer-alarm")
+    alarm = cw_alarm(cloudwatch, "default-otlp-consumer-alarm")  # the reference controller's name
     assert alarm is not None
     assert (alarm["Namespace"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
         "ContainerInsights", 8.0, "GreaterThanThreshold",

@@ -215,7 +215,7 @@ async def test_the_seed_manifest_creates_its_alarm(harness: Harness) -> None:
     obj = harness.obj(seed["spec"], definition=LEGACY, name="otlp-consumer-alarm")
     status = await alarms.reconcile_alarm(obj, harness.ctx)
     assert status["conditions"][0]["reason"] == "Synced"
-    alarm = harness.alarm("prod/default/otlp-consumer-alarm")
+    alarm = harness.alarm("default-otlp-consumer-alarm")  # the reference controller's name
     assert alarm is not None and alarm["Threshold"] == 8.0 and alarm["TreatMissingData"] == "missing"
 
 

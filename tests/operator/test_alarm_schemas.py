@@ -45,13 +45,13 @@ MATH: dict[str, Any] = {
     "threshold": 5,
     "comparisonOperator": "GreaterThanThreshold",
 }
-BAND: dict[str, Any] = {
+BAND: dict[str, Any] = {  # as AWS's own examples write it: the metric and its band both return data
     "metrics": [
         {
             "id": "m1",
             "metricStat": {"metric": {"namespace": "App", "metricName": "Latency"}, "period": 60, "stat": "p99"},
         },
-        {"id": "band", "expression": "ANOMALY_DETECTION_BAND(m1, 2)", "returnData": False},
+        {"id": "band", "expression": "ANOMALY_DETECTION_BAND(m1, 2)", "returnData": True},
     ],
     "thresholdMetricId": "band",
     "evaluationPeriods": 1,
@@ -92,8 +92,38 @@ METRIC_CASES = [
     ),
     pytest.param(
         {**MATH, "metrics": [{**q, "returnData": True} for q in MATH["metrics"]]},
-        "exactly one query in metrics",
+        "otherwise exactly one",
         id="three returnData",
+    ),
+    pytest.param(
+        {**MATH, "metrics": [{**q, "returnData": False} for q in MATH["metrics"]]},
+        "otherwise exactly one",
+        id="no returnData",
+    ),
+    pytest.param(
+        {**BAND, "metrics": [BAND["metrics"][0], without(BAND["metrics"][1], "returnData")]},
+        None,
+        id="anomaly band, returnData omitted",
+    ),
+    pytest.param(
+        {**BAND, "metrics": [BAND["metrics"][0], {**BAND["metrics"][1], "returnData": False}]},
+        "exactly two queries in metrics must have returnData true",
+        id="anomaly band not returned",
+    ),
+    pytest.param(
+        {**BAND, "metrics": [{**BAND["metrics"][0], "returnData": False}, BAND["metrics"][1]]},
+        "exactly two queries in metrics must have returnData true",
+        id="anomaly band without its metric",
+    ),
+    pytest.param(
+        {**BAND, "metrics": [*BAND["metrics"], {"id": "e", "expression": "m1 * 2"}]},
+        "exactly two queries in metrics must have returnData true",
+        id="anomaly band and two more",
+    ),
+    pytest.param(
+        {**BAND, "thresholdMetricId": "ad1", "metrics": [*BAND["metrics"], {"id": "e", "expression": "m1 * 2"}]},
+        "the band it names",
+        id="thresholdMetricId naming no returned query",
     ),
     pytest.param(
         {**MATH, "metrics": [{"id": "e", "expression": "1", "metricStat": MATH["metrics"][0]["metricStat"]}]},

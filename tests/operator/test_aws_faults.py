@@ -50,7 +50,7 @@ def test_an_unreachable_aws_is_waited_out(cluster: Cluster, proxy: aws.CountingP
             cluster.create(alarm_object(name))
         found = eventually(lambda: condition(cluster, crds.METRIC_ALARMS, OBJECTS[0], "Synced"))
         assert (found["status"], found["reason"]) == ("False", "AwsUnavailable")
-        assert found["message"] == "AWS unavailable: ConnectionError; retrying with backoff"
+        assert found["message"] == "AWS unavailable in DescribeAlarms: ConnectionError; retrying with backoff"
         assert aws_alarms(cloudwatch) == {}
         back = aws.CountingProxy(proxy.upstream, port=port).start()
         try:

@@ -283,7 +283,7 @@ def test_a_spec_aws_refuses_waits_in_its_condition_without_writing_again(
         cluster.create(body)
         found = eventually(lambda: condition(cluster, crds.METRIC_ALARMS, "pods", "Synced"))
         assert (found["status"], found["reason"]) == ("False", "AwsRejected")
-        assert found["message"] == f"AWS invalid request: ValidationError: {aws_message}"
+        assert found["message"] == f"AWS invalid request in PutMetricAlarm: ValidationError: {aws_message}"
         watched_for(proxy, QUIET)
         assert proxy.calls["PutMetricAlarm"] == 1, "the drift repair must not write a refused spec again"
         assert warnings(cluster, "pods") == [("AwsRejected", found["message"])]
@@ -309,7 +309,9 @@ def test_a_composite_naming_missing_alarms_retries_with_backoff(cluster: Cluster
         cluster.create(body)
         found = eventually(lambda: condition(cluster, crds.COMPOSITE_ALARMS, "c", "Synced"))
         assert (found["status"], found["reason"]) == ("False", "AlarmsMissing")
-        assert found["message"] == f"AWS invalid request: ValidationError: {missing}; retrying until they exist"
+        assert found["message"] == (
+            f"AWS invalid request in PutCompositeAlarm: ValidationError: {missing}; retrying until they exist"
+        )
         eventually(lambda: len(attempts) == 4)
         gaps = [later - earlier for earlier, later in itertools.pairwise(attempts)]
         assert gaps == sorted(gaps) and gaps[-1] > 2.5 * gaps[0], f"retries back off: {gaps}"
@@ -327,7 +329,7 @@ def test_an_app_whose_dashboard_aws_refuses_says_so_without_a_write_loop(
         cluster.create(app_body())
         found = eventually(lambda: condition(cluster, crds.APPS, "otlp-consumer", "Ready"))
         assert (found["status"], found["reason"]) == ("False", "DashboardFailed")
-        assert found["message"] == f"AWS invalid request: InvalidParameterInput: {refusal}"
+        assert found["message"] == f"AWS invalid request in PutDashboard: InvalidParameterInput: {refusal}"
         watched_for(proxy, QUIET)
         assert proxy.calls["PutDashboard"] <= 2, "the reconcile and at most one mirror, then kopf's timer backoff"
         assert warnings(cluster, "otlp-consumer") == [("DashboardFailed", found["message"])]

@@ -11,7 +11,7 @@ from typing import Any
 
 from kedawatch import tenancy
 from kedawatch.aws import errors
-from kedawatch.operator import kernel, ownership, status
+from kedawatch.operator import kernel, ownership, reference_controller, status
 from kedawatch.operator.resources import crds, fields, legacy
 from kedawatch.operator.resources.composite_alarm import COMPOSITE_ALARM
 
@@ -131,7 +131,7 @@ async def delete_alarm(obj: AlarmObject, ctx: kernel.Context) -> None:
         await _delete_if_ours(obj, ctx, name, region)
     except errors.AwsError as exc:
         kernel.retry_if_transient(exc)
-        raise kernel.Retry(f"cannot delete alarm {name}: {exc}") from exc
+        raise kernel.Retry(f"cannot delete alarm {name}: {kernel.aws_failure(exc)}") from exc
     ctx.store.untrack(region, name)
 
 
@@ -144,7 +144,7 @@ def _desired(obj: AlarmObject, ctx: kernel.Context) -> tuple[_Desired | None, li
     problems += fields.validate(kind, spec)
     if problems:
         return None, problems
-    name = spec.get("alarmName") or ownership.default_alarm_name(ctx.settings.cluster_name, obj.namespace, obj.name)
+    name = spec.get("alarmName") or _default_name(obj, ctx)
     params = {"AlarmName": name, **kind.aws_params(spec)}
     tags = {**spec.get("tags", {}), **obj.owner(ctx.settings.cluster_name).tags()}
     region = spec.get("region") or ctx.region
@@ -172,10 +172,11 @@ async def _converge(obj: AlarmObject, ctx: kernel.Context, desired: _Desired, ca
         # consistent): ask AWS directly before creating or refusing anything.
         current = await store.describe(region, desired.name)
         tags = await store.tags(region, current["AlarmArn"]) if current else None
-    adopting = obj.annotations.get(ownership.ADOPT_ANNOTATION) == "true"
-    if current is not None and not owner.owns(tags or {}) and not adopting:
+    adopted = current is not None and not owner.owns(tags or {})
+    if adopted and not _adoptable(obj, current or {}, tags or {}):
+        made = " (nor made for it by the reference controller)" if obj.definition.legacy else ""
         message = (
-            f"alarm {desired.name} exists in {region} and is not this object's;"
+            f"alarm {desired.name} exists in {region} and is not this object's{made};"
             f" annotate {ownership.ADOPT_ANNOTATION}=true to adopt it"
         )
         return _status(obj, False, "Conflict", message, desired)
@@ -184,10 +185,12 @@ async def _converge(obj: AlarmObject, ctx: kernel.Context, desired: _Desired, ca
         # New alarms start unevaluated; the next state sweep brings the ARN, saving a read per creation.
         current = {"StateValue": "INSUFFICIENT_DATA", "StateReason": "created; not evaluated yet"}
     else:
+        # Tagged first: an adopted alarm is then ours even if the update after fails.
+        await store.set_tags(region, current["AlarmArn"], tags or {}, desired.tags)
         if _comparable(current, desired.params) != _comparable(desired.params, desired.params):
             await store.put(region, obj.composite, desired.params)
-        await store.set_tags(region, current["AlarmArn"], tags or {}, desired.tags)
-    return {**_status(obj, True, "Synced", "the alarm matches the spec", desired), **_state_of(current)}
+    message = "the alarm matches the spec" + ("; adopted, and tagged as this object's" if adopted else "")
+    return {**_status(obj, True, "Synced", message, desired), **_state_of(current)}
 
 
 async def _delete_if_ours(obj: AlarmObject, ctx: kernel.Context, name: str, region: str) -> None:
@@ -195,10 +198,24 @@ async def _delete_if_ours(obj: AlarmObject, ctx: kernel.Context, name: str, regi
     if current is None:
         return
     tags = await ctx.store.tags(region, current["AlarmArn"])
-    if obj.owner(ctx.settings.cluster_name).owns(tags) or obj.annotations.get(ownership.ADOPT_ANNOTATION) == "true":
+    if obj.owner(ctx.settings.cluster_name).owns(tags) or _adoptable(obj, current, tags):
         await ctx.store.delete(region, name)
     else:
         logger.warning("alarm %s in %s is not %s/%s's: left in place", name, region, obj.namespace, obj.name)
+
+
+def _default_name(obj: AlarmObject, ctx: kernel.Context) -> str:
+    if obj.definition.legacy:  # the reference controller's name, so that the alarms it made carry on
+        return reference_controller.alarm_name(obj.namespace, obj.name)
+    return ownership.default_alarm_name(ctx.settings.cluster_name, obj.namespace, obj.name)
+
+
+def _adoptable(obj: AlarmObject, alarm: Mapping[str, Any], tags: Mapping[str, str]) -> bool:
+    """An alarm not tagged as this object's that is its all the same: asked for by annotation, or made for this
+    `cw.aws.com` object by the reference controller."""
+    if obj.annotations.get(ownership.ADOPT_ANNOTATION) == "true":
+        return True
+    return obj.definition.legacy and reference_controller.made_it(alarm, tags, obj.namespace, obj.name, obj.composite)
 
 
 def _comparable(alarm: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
@@ -235,14 +252,14 @@ def _failed(obj: AlarmObject, exc: errors.AwsError, desired: _Desired, cached: b
     """Transient failures are retried, and said in the condition unless only the drift check failed (the
     alarm may well be as declared); the rest wait in a condition until the spec changes."""
     if exc.failure in errors.TRANSIENT and not cached:
-        message = f"AWS {exc.failure.value}: {exc.code}; retrying with backoff"
+        message = f"{kernel.aws_failure(exc, exc.code)}; retrying with backoff"
         raise kernel.Retry(message, _status(obj, False, "AwsUnavailable", message, desired)) from exc
     kernel.retry_if_transient(exc)
     if obj.composite and exc.failure is errors.Failure.INVALID and _MISSING_ALARMS in exc.message:
-        message = f"AWS {exc.failure.value}: {exc}; retrying until they exist"
+        message = f"{kernel.aws_failure(exc)}; retrying until they exist"
         raise kernel.Retry(message, _status(obj, False, "AlarmsMissing", message, desired)) from exc
     reason = "AccessDenied" if exc.failure is errors.Failure.DENIED else "AwsRejected"
-    return _status(obj, False, reason, f"AWS {exc.failure.value}: {exc}", desired)
+    return _status(obj, False, reason, kernel.aws_failure(exc), desired)
 
 
 def _refused(obj: AlarmObject) -> bool:

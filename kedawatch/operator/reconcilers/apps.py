@@ -34,7 +34,7 @@ async def reconcile_app(app: Mapping[str, Any], ctx: kernel.Context) -> dict[str
         board = await _sync_dashboard(app, rendered, ctx, _alarm_arns(kept))
     except errors.AwsError as exc:
         kernel.retry_if_transient(exc)
-        return _status(app, False, "DashboardFailed", f"AWS {exc.failure.value}: {exc}")
+        return _status(app, False, "DashboardFailed", kernel.aws_failure(exc))
     patch = {**_status(app, True, "Ready", "the ScaledObject, alarms and dashboard match the spec"), **board}
     if conflicts:
         message = f"not overwriting objects owned by someone else: {', '.join(conflicts)}"
@@ -61,7 +61,7 @@ async def delete_app(app: Mapping[str, Any], ctx: kernel.Context) -> None:
             await ctx.store.delete_dashboard(ctx.region, name)
         except errors.AwsError as exc:
             kernel.retry_if_transient(exc)
-            raise kernel.Retry(f"cannot delete dashboard {name}: {exc}") from exc
+            raise kernel.Retry(f"cannot delete dashboard {name}: {kernel.aws_failure(exc)}") from exc
 
 
 async def _child_alarms(owned: children.Children, app: Mapping[str, Any]) -> list[dict[str, Any]]:

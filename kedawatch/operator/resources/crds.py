@@ -18,6 +18,7 @@ __all__ = [
     "APPS",
     "COMPOSITE_ALARMS",
     "DEFINITIONS",
+    "LEGACY_COMPOSITE_ALARMS",
     "LEGACY_METRIC_ALARMS",
     "METRIC_ALARMS",
     "SCALED_OBJECTS",
@@ -148,7 +149,7 @@ METRIC_ALARMS = Definition(
     "cloudwatchmetricalarms",
     "cloudwatchmetricalarm",
     METRIC_ALARM,
-    ("cwalarm", "cwma"),
+    ("cwalarm",),
 )
 COMPOSITE_ALARMS = Definition(
     "kedawatch.io",
@@ -157,7 +158,7 @@ COMPOSITE_ALARMS = Definition(
     "cloudwatchcompositealarms",
     "cloudwatchcompositealarm",
     COMPOSITE_ALARM,
-    ("cwcomposite", "cwca"),
+    ("cwcomposite",),
 )
 APPS = Definition(
     "kedawatch.io",
@@ -177,6 +178,7 @@ LEGACY_METRIC_ALARMS = Definition(
     "cloudwatchmetricalarms",
     "cloudwatchmetricalarm",
     METRIC_ALARM,
+    ("cwma", "cwmas"),
     legacy=True,
 )
 LEGACY_COMPOSITE_ALARMS = Definition(
@@ -186,8 +188,11 @@ LEGACY_COMPOSITE_ALARMS = Definition(
     "cloudwatchcompositalarms",
     "cloudwatchcompositalarm",
     COMPOSITE_ALARM,
+    ("cwca", "cwcas"),
     legacy=True,
 )
+"""The reference controller's two kinds by the names its CRDs gave them (kind, plural, singular, short names),
+so that `kubectl get cwma` and every manifest and script written for it keep working."""
 DEFINITIONS = (METRIC_ALARMS, COMPOSITE_ALARMS, APPS, LEGACY_METRIC_ALARMS, LEGACY_COMPOSITE_ALARMS)
 ALARM_DEFINITIONS = (METRIC_ALARMS, COMPOSITE_ALARMS, LEGACY_METRIC_ALARMS, LEGACY_COMPOSITE_ALARMS)
 SCALED_OBJECTS = Reference("keda.sh", "v1alpha1", "ScaledObject", "scaledobjects")

@@ -78,10 +78,6 @@ MAX_EVALUATION_PERIODS = MAX_SHORT_WINDOW // 10
 """The most any alarm can have (1 day of 10 s periods); a metric-math alarm's periods are its queries'."""
 
 
-def _period_ok(period: int) -> bool:
-    return period in (10, 20, 30) or period % 60 == 0
-
-
 def _window_ok(spec: Spec) -> bool:
     window = MAX_SHORT_WINDOW if spec["period"] < 3600 else MAX_WINDOW
     return bool(spec["evaluationPeriods"] <= window // spec["period"])
@@ -89,6 +85,15 @@ def _window_ok(spec: Spec) -> bool:
 
 def _returns_data(query: Spec) -> bool:
     return bool(query.get("returnData", True))
+
+
+def _returned_ok(spec: Spec) -> bool:
+    """PutMetricAlarm's count: an anomaly-band alarm returns its band and the metric the band is computed
+    from, any other metric-math alarm the one query it watches."""
+    returned = [query.get("id") for query in spec["metrics"] if _returns_data(query)]
+    if "thresholdMetricId" not in spec:
+        return len(returned) == 1
+    return len(returned) == 2 and spec["thresholdMetricId"] in returned
 
 
 RULES = (
@@ -122,7 +127,7 @@ RULES = (
     Rule(
         "!has(self.period) || self.period == 10 || self.period == 20 || self.period == 30 || self.period % 60 == 0",
         "period must be 10, 20, 30 or a multiple of 60",
-        lambda s: "period" not in s or _period_ok(s["period"]),
+        lambda s: "period" not in s or vocabulary.alarm_period_ok(s["period"]),
     ),
     Rule(
         f"!has(self.period) || self.evaluationPeriods <= (self.period < 3600 ? {MAX_SHORT_WINDOW} : {MAX_WINDOW})"
@@ -149,9 +154,13 @@ RULES = (
         lambda s: ("thresholdMetricId" in s) == (s["comparisonOperator"] in BAND_OPERATORS),
     ),
     Rule(
-        "!has(self.metrics) || self.metrics.filter(m, !has(m.returnData) || m.returnData).size() == 1",
-        "exactly one query in metrics must have returnData true (omitted counts as true)",
-        lambda s: "metrics" not in s or sum(_returns_data(q) for q in s["metrics"]) == 1,
+        "!has(self.metrics) || (has(self.thresholdMetricId)"
+        " ? self.metrics.filter(m, !has(m.returnData) || m.returnData).size() == 2"
+        " && self.metrics.exists(m, m.id == self.thresholdMetricId && (!has(m.returnData) || m.returnData))"
+        " : self.metrics.filter(m, !has(m.returnData) || m.returnData).size() == 1)",
+        "with thresholdMetricId exactly two queries in metrics must have returnData true, the band it names and"
+        " the metric the band is computed from; otherwise exactly one (omitted counts as true)",
+        lambda s: "metrics" not in s or _returned_ok(s),
     ),
     Rule(
         "!has(self.metrics) || self.metrics.all(m, has(m.expression) != has(m.metricStat))",
@@ -163,7 +172,8 @@ RULES = (
         " || m.metricStat.period == 20 || m.metricStat.period == 30 || m.metricStat.period % 60 == 0)",
         "metrics[].metricStat.period must be 10, 20, 30 or a multiple of 60",
         lambda s: (
-            "metrics" not in s or all(_period_ok(q["metricStat"]["period"]) for q in s["metrics"] if "metricStat" in q)
+            "metrics" not in s
+            or all(vocabulary.alarm_period_ok(q["metricStat"]["period"]) for q in s["metrics"] if "metricStat" in q)
         ),
     ),
 )
