@@ -113,7 +113,11 @@ def _scaler_parser(parser: argparse.ArgumentParser) -> None:
         parser, "--stale-limit", default=hubbing.stale_limit, type=float,
         help="seconds the last good value is answered while AWS fails; 0 turns it off",
     )  # fmt: skip
-    _flag(parser, "--max-streams", default=serving.max_streams, type=int, help="StreamIsActive streams open at most")
+    _flag(parser, "--max-streams", default=serving.max_streams, type=int, help="streams open at most")
+    _flag(
+        parser, "--cluster-name", default=serving.cluster_name,
+        help="this cluster's name: in the session tags and external ids of the roles assumed for a namespace",
+    )  # fmt: skip
     _add_policy(parser)
     _add_logging(parser)
     parser.set_defaults(command=_run_scaler)
@@ -177,7 +181,7 @@ def _run_operator(args: argparse.Namespace) -> int:
 
 
 def _run_scaler(args: argparse.Namespace) -> int:
-    from kedawatch.scaler import server
+    from kedawatch.scaler import server, sessions
 
     scaler_settings = settings.ScalerSettings(
         server=settings.ServerSettings(
@@ -190,6 +194,7 @@ def _run_scaler(args: argparse.Namespace) -> int:
             region=args.region,
             max_streams=args.max_streams,
             policy=args.policy,
+            cluster_name=args.cluster_name,
         ),
         hub=settings.HubSettings(
             sqs_freshness=args.sqs_freshness,
@@ -203,7 +208,7 @@ def _run_scaler(args: argparse.Namespace) -> int:
     logs.configure(scaler_settings.logs)
     try:
         asyncio.run(server.run(scaler_settings))
-    except tenancy.PolicyError as exc:
+    except (tenancy.PolicyError, sessions.ClusterNameError) as exc:
         print(f"kedawatch scaler: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -79,6 +79,9 @@ class ServerSettings:
     """The scaler's own region: the default for triggers without awsRegion. Falls back to AWS_REGION."""
     policy: Path | None = None
     """The tenant policy file (`kedawatch.tenancy`); None applies the defaults: no awsRoleArn, no awsEndpoint."""
+    cluster_name: str = "kubernetes"
+    """This cluster's name, as the operator's: in the session tags and external ids of the roles the scaler
+    assumes for a namespace, so that a role's trust policy can tell this cluster's namespaces from another's."""
 
 
 @dataclasses.dataclass(frozen=True)

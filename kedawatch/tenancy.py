@@ -11,6 +11,11 @@ leaves out comes from `default`. Patterns are shell globs (`*`, `?`, `[...]`), m
 The defaults allow any region, no role assumption, no per-trigger endpoint, and alarm actions only in the
 cluster's own account (so neither another account's topics nor `arn:aws:automate:` EC2 actions, which
 could stop any team's instance).
+
+`roles` says how the scaler assumes the roles a namespace may use (it grants none): the first entry whose
+`match` fits the role's ARN may require an external id (`true` for `{cluster}/{namespace}`, or a template
+of those two) and session tags, so that the role's trust policy can admit one namespace of one cluster.
+A role no entry matches is assumed with neither.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ import dataclasses
 import fnmatch
 import functools
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +33,10 @@ __all__ = ["Denied", "PolicyError", "TenantPolicy", "load", "parse"]
 
 _KEYS = ("roleArns", "regions", "endpoints", "actionArns")
 _DEFAULT = {"roleArns": (), "regions": ("*",), "endpoints": (), "actionArns": ("arn:*:*:*:{account}:*",)}
+_ROLE_KEYS = ("match", "externalId", "sessionTags")
+_DEFAULT_EXTERNAL_ID = "{cluster}/{namespace}"
+"""The external id of `externalId: true`."""
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 class PolicyError(ValueError):
@@ -68,10 +78,40 @@ class Rule:
 
 
 @dataclasses.dataclass(frozen=True)
+class RoleRule:
+    """How the scaler assumes the roles a `roles` entry matches."""
+
+    name: str
+    """How messages name it: `roles[0] (arn:aws:iam::444455556666:role/*)`."""
+    external_id: str | None = None
+    """A template of `{cluster}` and `{namespace}`; None: AssumeRole carries no ExternalId."""
+    session_tags: bool = False
+    """AssumeRole carries the cluster and the namespace as session tags (the role must allow sts:TagSession)."""
+
+    def external_id_for(self, cluster: str, namespace: str) -> str | None:
+        if self.external_id is None:
+            return None
+        return self.external_id.replace("{cluster}", cluster).replace("{namespace}", namespace)
+
+
+_NO_ROLE_RULE = RoleRule("no roles entry")
+
+
+@dataclasses.dataclass(frozen=True)
 class TenantPolicy:
     default: Rule
     rules: tuple[tuple[tuple[str, ...], Rule], ...] = ()
     """(namespace patterns, rule) pairs, in the file's order."""
+    roles: tuple[tuple[tuple[str, ...], RoleRule], ...] = ()
+    """(role ARN patterns, how to assume them) pairs, in the file's order."""
+
+    def role_rule(self, role_arn: str) -> RoleRule:
+        """How the scaler assumes `role_arn`: the first `roles` entry that matches it, else with neither an
+        external id nor session tags."""
+        for patterns, rule in self.roles:
+            if any(fnmatch.fnmatchcase(role_arn, pattern) for pattern in patterns):
+                return rule
+        return _NO_ROLE_RULE
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019  # the policy lives as long as the process
     def rule_for(self, namespace: str) -> Rule:
@@ -109,7 +149,7 @@ def load(path: Path | None, account: str | None = None) -> TenantPolicy:
 
 def parse(data: Any, account: str | None) -> TenantPolicy:
     _require(isinstance(data, Mapping), "the policy", "must be an object")
-    _unknown(data, ("default", "namespaces"), "the policy")
+    _unknown(data, ("default", "namespaces", "roles"), "the policy")
     fill = functools.partial(_fill, account=account or "{no account}")
     default_data = data.get("default", {})
     _require(isinstance(default_data, Mapping), "default", "must be an object")
@@ -127,7 +167,40 @@ def parse(data: Any, account: str | None) -> TenantPolicy:
         _require(bool(match), f"{where}.match", "must list at least one namespace pattern")
         own = {key: fill(_patterns(entry, key, where, base[key])) for key in _KEYS}
         rules.append((match, _rule(f"{where} ({', '.join(match)})", own)))
-    return TenantPolicy(default, tuple(rules))
+    return TenantPolicy(default, tuple(rules), _role_rules(data.get("roles", []), fill))
+
+
+def _role_rules(
+    entries: Any, fill: Callable[[tuple[str, ...]], tuple[str, ...]]
+) -> tuple[tuple[tuple[str, ...], RoleRule], ...]:
+    _require(isinstance(entries, list), "roles", "must be a list")
+    rules = []
+    for index, entry in enumerate(entries):
+        where = f"roles[{index}]"
+        _require(isinstance(entry, Mapping), where, "must be an object")
+        _unknown(entry, _ROLE_KEYS, where)
+        match = fill(_patterns(entry, "match", where, None))
+        _require(bool(match), f"{where}.match", "must list at least one role ARN pattern")
+        tags = entry.get("sessionTags", False)
+        _require(isinstance(tags, bool), f"{where}.sessionTags", f"must be true or false, not {json.dumps(tags)}")
+        external_id = _external_id(entry.get("externalId"), f"{where}.externalId")
+        rules.append((match, RoleRule(f"{where} ({', '.join(match)})", external_id, tags)))
+    return tuple(rules)
+
+
+def _external_id(value: Any, where: str) -> str | None:
+    """`true`: the default template; a string: a template of `{cluster}` and `{namespace}`; absent or `false`: none."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return _DEFAULT_EXTERNAL_ID
+    valid = isinstance(value, str) and value != ""
+    _require(valid, where, f"must be true or a template such as {_DEFAULT_EXTERNAL_ID}, not {json.dumps(value)}")
+    unknown = [name for name in _PLACEHOLDER.findall(value) if name not in ("cluster", "namespace")]
+    _require(
+        not unknown, where, f"may name {{cluster}} and {{namespace}} only, not {{{unknown[0] if unknown else ''}}}"
+    )
+    return str(value)
 
 
 def _rule(name: str, patterns: Mapping[str, tuple[str, ...]]) -> Rule:

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import grpc
+import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from kedawatch.standins import aws
@@ -47,14 +48,45 @@ def test_scaler_process_serves_with_env_settings_and_stops_on_sigterm(moto: aws.
     assert '"message": "scaler serving on port' in stderr
 
 
-def test_a_malformed_tenant_policy_stops_the_scaler_naming_the_key(tmp_path: Path) -> None:
-    policy = tmp_path / "policy.json"
-    policy.write_text(json.dumps({"namespaces": [{"roleArns": ["*"]}]}))
+@pytest.mark.parametrize(
+    ("policy", "flags", "message"),
+    [
+        pytest.param(
+            {"namespaces": [{"roleArns": ["*"]}]}, [],
+            "tenant policy: namespaces[0].match must list at least one namespace pattern", id="policy",
+        ),
+        pytest.param(
+            {"roles": [{"match": ["*"], "externalId": "{cluster} {namespace}"}]}, [],
+            "tenant policy: roles[0] (*): externalId '{cluster} {namespace}' must be 2 to 1224 letters", id="external id",
+        ),
+        pytest.param(
+            {}, ["--cluster-name", "prod eu"],
+            "--cluster-name 'prod eu' must be 1 to 100 letters, digits, '.', '-' or '_'", id="cluster name",
+        ),
+    ],
+)  # fmt: skip
+def test_a_setting_sts_or_the_policy_cannot_take_stops_the_scaler_naming_it(
+    tmp_path: Path, policy: dict[str, object], flags: list[str], message: str
+) -> None:
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(policy))
     answer = subprocess.run(
-        [sys.executable, "-m", "kedawatch", "scaler", "--policy", str(policy), "--port", "0", "--metrics-port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "kedawatch",
+            "scaler",
+            "--policy",
+            str(path),
+            "--port",
+            "0",
+            "--metrics-port",
+            "0",
+            *flags,
+        ],
         capture_output=True,
         text=True,
         timeout=30,
     )
     assert answer.returncode == 2
-    assert "tenant policy: namespaces[0].match must list at least one namespace pattern" in answer.stderr
+    assert message in answer.stderr

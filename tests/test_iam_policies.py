@@ -1,7 +1,8 @@
 """The IAM policies grant exactly the AWS operations each component's code calls: nothing missing, nothing more.
 
 The calls are found in the source: every boto3 client method called in the `kedawatch.aws` modules that a
-component imports, mapped to its API operation by botocore's own service models.
+component imports, mapped to its API operation by botocore's own service models; and the permission-only
+actions that a parameter of a call needs (an AssumeRole with `Tags` needs `sts:TagSession`).
 """
 
 from __future__ import annotations
@@ -62,6 +63,28 @@ def called_actions(modules: set[str]) -> set[str]:
     return found
 
 
+PARAMETER_ACTIONS = {("assume_role", "Tags"): "sts:TagSession"}
+"""(client method, parameter) -> the permission-only action AWS also checks when the call carries it."""
+
+
+def parameter_actions(modules: set[str]) -> set[str]:
+    """The permission-only actions of the parameters a module names (as a keyword or a key) beside the method."""
+    found: set[str] = set()
+    for module in modules:
+        tree = ast.parse((PACKAGE / "aws" / f"{module}.py").read_text())
+        methods = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+        named = {node.arg for node in ast.walk(tree) if isinstance(node, ast.keyword) and node.arg}
+        named |= {
+            node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        }
+        found |= {
+            action
+            for (method, parameter), action in PARAMETER_ACTIONS.items()
+            if {method, parameter} <= methods | named
+        }
+    return found
+
+
 def _resolve(candidates: set[str], module: str) -> set[str]:
     """Pick the service a module talks to when a method name exists in several (tag_resource, ...)."""
     prefix = {"sqs": "sqs", "cloudwatch": "cloudwatch", "alarms": "cloudwatch", "dashboards": "cloudwatch"}.get(module)
@@ -84,7 +107,15 @@ NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
     ("component", "policy"), [("scaler", "scaler-policy.json"), ("operator", "operator-policy.json")]
 )
 def test_policy_grants_exactly_what_the_code_calls(component: str, policy: str) -> None:
-    assert granted(policy) == called_actions(imported_aws_modules(component)) - NEEDS_NO_PERMISSION
+    modules = imported_aws_modules(component)
+    assert granted(policy) == (called_actions(modules) | parameter_actions(modules)) - NEEDS_NO_PERMISSION
+
+
+def test_the_scaler_may_tag_exactly_the_sessions_of_the_roles_it_may_assume() -> None:
+    """sts:TagSession is checked on the role, as sts:AssumeRole is (and the role's trust policy must allow it)."""
+    document = json.loads((ROOT / "deploy" / "iam" / "scaler-policy.json").read_text())
+    (statement,) = [s for s in document["Statement"] if "sts:AssumeRole" in s["Action"]]
+    assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
 
 
 def test_no_policy_grants_a_wildcard_action() -> None:

@@ -29,7 +29,11 @@ def test_service_is_kedas_externalscaler_contract() -> None:
 
     service = pb.DESCRIPTOR.services_by_name["ExternalScaler"]
     assert service.full_name == "externalscaler.ExternalScaler"
-    assert [method.name for method in service.methods] == ["IsActive", "StreamIsActive", "GetMetricSpec", "GetMetrics"]
-    assert service.methods_by_name["StreamIsActive"].server_streaming
+    methods = ["IsActive", "StreamIsActive", "GetMetricSpec", "GetMetrics", "StreamMetricSpec"]
+    assert [method.name for method in service.methods] == methods
+    for streaming in ("StreamIsActive", "StreamMetricSpec"):
+        assert service.methods_by_name[streaming].server_streaming
+    assert service.methods_by_name["StreamMetricSpec"].output_type.name == "GetMetricSpecResponse"
+    assert service.methods_by_name["StreamMetricSpec"].input_type.name == "ScaledObjectRef"
     assert pb.MetricSpec.DESCRIPTOR.fields_by_name["targetSizeFloat"].number == 3
     assert pb.MetricValue.DESCRIPTOR.fields_by_name["metricValueFloat"].number == 3

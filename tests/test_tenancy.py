@@ -95,6 +95,12 @@ def test_endpoints_are_allowed_only_where_a_rule_lists_them(policy: tenancy.Tena
         ({"namespaces": {}}, "namespaces must be a list"),
         ({"namespaces": [{"roleArns": ["*"]}]}, "namespaces[0].match must list at least one namespace pattern"),
         ({"namespaces": [{"match": ["a"], "actionArns": [""]}]}, "namespaces[0].actionArns must be a list"),
+        ({"roles": {}}, "roles must be a list"),
+        ({"roles": [{"externalId": True}]}, "roles[0].match must list at least one role ARN pattern"),
+        ({"roles": [{"match": ["*"], "roleArns": ["*"]}]}, "roles[0].roleArns is not a policy key"),
+        ({"roles": [{"match": ["*"], "sessionTags": "yes"}]}, 'roles[0].sessionTags must be true or false, not "yes"'),
+        ({"roles": [{"match": ["*"], "externalId": 7}]}, "roles[0].externalId must be true or a template such as"),
+        ({"roles": [{"match": ["*"], "externalId": "{namspace}"}]}, "may name {cluster} and {namespace} only"),
     ],
 )
 def test_a_malformed_policy_names_the_key(data: Any, named: str) -> None:
@@ -110,3 +116,23 @@ def test_a_policy_file_that_is_not_json_is_refused_with_its_path(tmp_path: Path)
         tenancy.load(broken)
     broken.write_text(json.dumps(POLICY))
     assert tenancy.load(broken, ACCOUNT) == tenancy.parse(POLICY, ACCOUNT)
+
+
+def test_roles_entries_say_how_a_role_is_assumed_and_grant_none() -> None:
+    policy = tenancy.parse(
+        {
+            "roles": [
+                {"match": ["arn:aws:iam::{account}:role/team-*"], "externalId": True, "sessionTags": True},
+                {"match": ["arn:aws:iam::444455556666:role/*"], "externalId": "kw:{cluster}:{namespace}"},
+            ]
+        },
+        ACCOUNT,
+    )
+    role = f"arn:aws:iam::{ACCOUNT}:role/team-a-reader"
+    own = policy.role_rule(role)
+    assert (own.external_id_for("prod-eu", "team-a"), own.session_tags) == ("prod-eu/team-a", True)
+    partner = policy.role_rule("arn:aws:iam::444455556666:role/reader")
+    assert (partner.external_id_for("prod-eu", "team-a"), partner.session_tags) == ("kw:prod-eu:team-a", False)
+    unlisted = policy.role_rule("arn:aws:iam::999999999999:role/reader")
+    assert (unlisted.external_id_for("prod-eu", "team-a"), unlisted.session_tags) == (None, False)
+    assert "allows none" in denial(policy.check_identity, "team-a", "us-east-1", role, None), "roles grant none"

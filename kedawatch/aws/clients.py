@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["AwsClients", "CallObserver"]
 
-RoleAssumer = Callable[["STSClient", str], boto3.session.Session]
-"""Given an STS client and a role ARN, a session with that role's credentials (`roles.assume`)."""
+RoleAssumer = Callable[["STSClient", str, identities.RoleSession | None], boto3.session.Session]
+"""Given an STS client, a role ARN and for whom, a session with that role's credentials (`roles.assume`)."""
 CallObserver = Callable[[str, str], None]
 """Told of every AWS API call made: the operation's name and its outcome (`ok` or AWS's error code)."""
 
@@ -45,7 +45,8 @@ class AwsClients:
         self._assume = assume
         self._lock = threading.Lock()
         self._base = boto3.session.Session()
-        self._sessions: dict[str | None, boto3.session.Session] = {}
+        self._sessions: dict[tuple[str, identities.RoleSession | None], boto3.session.Session] = {}
+        """Assumed roles' sessions, by role and for whom it is assumed."""
         self._clients: dict[tuple[str, identities.AwsIdentity], Any] = {}
 
     @property
@@ -76,14 +77,14 @@ class AwsClients:
         """The identity's current credentials, for the APIs botocore has no client for (CloudWatch's PromQL):
         the same chain and role as its clients, refreshed before they expire."""
         with self._lock:
-            session = self._session_for(identity.role_arn, identity.region)
+            session = self._session_for(identity)
         frozen = calls.call(_frozen_credentials, session)  # may assume the role: STS's failures are AwsErrors
         if frozen is None or not frozen.access_key or not frozen.secret_key:
             raise errors.AwsError(errors.Failure.DENIED, "NoCredentials", "no AWS credentials found")
         return sigv4.Keys(frozen.access_key, frozen.secret_key, frozen.token)
 
     def _create(self, service: str, identity: identities.AwsIdentity) -> Any:
-        session = self._session_for(identity.role_arn, identity.region)
+        session = self._session_for(identity)
         config = botocore.config.Config(
             connect_timeout=self._settings.connect_timeout,
             read_timeout=self._settings.read_timeout,
@@ -99,18 +100,23 @@ class AwsClients:
             client.meta.events.register("after-call-error", self._after_call_error)
         return client
 
-    def _session_for(self, role_arn: str | None, region: str) -> boto3.session.Session:
-        session = self._sessions.get(role_arn)
+    def _session_for(self, identity: identities.AwsIdentity) -> boto3.session.Session:
+        if identity.role_arn is None:
+            return self._base
+        key = (identity.role_arn, identity.session)
+        session = self._sessions.get(key)
         if session is None:
-            session = self._sessions[role_arn] = self._base if role_arn is None else self._assumed(role_arn, region)
+            session = self._sessions[key] = self._assumed(identity)
         return session
 
-    def _assumed(self, role_arn: str, region: str) -> boto3.session.Session:
+    def _assumed(self, identity: identities.AwsIdentity) -> boto3.session.Session:
+        assert identity.role_arn is not None
         if self._assume is None:
             raise errors.AwsError(
-                errors.Failure.INVALID, "RolesDisabled", f"this component assumes no role ({role_arn})"
+                errors.Failure.INVALID, "RolesDisabled", f"this component assumes no role ({identity.role_arn})"
             )
-        return self._assume(self._create("sts", identities.AwsIdentity(region=region)), role_arn)
+        sts = self._create("sts", identities.AwsIdentity(region=identity.region))
+        return self._assume(sts, identity.role_arn, identity.session)
 
     def _after_call(self, model: Any, parsed: Any, **_: Any) -> None:
         assert self._observe is not None

@@ -19,10 +19,19 @@ from kedawatch.aws import calls, errors, metric_math
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
 
-__all__ = ["MetricMath", "MetricQuery", "get_metric_data"]
+__all__ = ["MetricMath", "MetricQuery", "NoResult", "get_metric_data"]
+
+
+class NoResult(tuple[float, ...]):
+    """The datapoints of a query CloudWatch answered no result for at all (an expression matching no series): none,
+    as for a result without values, and told apart from one since KEDA's scaler answers `minMetricValue` for it
+    even where an empty result is an error (`ignoreNullValues: false`)."""
+
+    __slots__ = ()
+
 
 Outcome = tuple[float, ...] | errors.AwsError
-"""A trigger's datapoints, newest first, or why it has none."""
+"""A trigger's datapoints, newest first (a `NoResult` when it had no result), or why it has none."""
 
 
 class Queries(Protocol):
@@ -166,7 +175,7 @@ def _call(
     for page in calls.pages(pages, "GetMetricData"):
         for result in page.get("MetricDataResults", []):
             _collect(dict(result), points, labels, failures)
-    return [failures.get(query_id) or _newest_first(points[query_id]) for query_id in returned]
+    return [failures.get(query_id) or _newest_first(points[query_id], query_id in labels) for query_id in returned]
 
 
 def _collect(
@@ -191,5 +200,8 @@ def _collect(
     points[query_id].extend(zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
 
 
-def _newest_first(points: list[tuple[datetime.datetime, float]]) -> tuple[float, ...]:
+def _newest_first(points: list[tuple[datetime.datetime, float]], answered: bool) -> tuple[float, ...]:
+    """The datapoints, newest first; a `NoResult` when CloudWatch answered no result for the query at all."""
+    if not answered:
+        return NoResult()
     return tuple(value for _, value in sorted(points, key=lambda point: point[0], reverse=True))

@@ -253,9 +253,8 @@ def _text(path: Path, value: Any, shortest: int, longest: int | None, required: 
 def _period(path: Path, value: Any) -> list[Problem]:
     if not isinstance(value, int) or isinstance(value, bool):
         return [Problem(path, _shown(value), "must be a whole number of seconds")]
-    if value in (1, 5, 10, 20, 30) or (value > 0 and value % 60 == 0):
-        return []
-    return [Problem(path, str(value), "must be 1, 5, 10, 20, 30, 60 or a multiple of 60")]
+    reason = vocabulary.metric_period_problem(value)
+    return [Problem(path, str(value), reason)] if reason else []
 
 
 def _unique_ids(queries: list[tuple[int, Mapping[str, Any]]]) -> list[Problem]:

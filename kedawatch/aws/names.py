@@ -8,6 +8,7 @@ schema (so digits are `[0-9]`: Python's `\\d` would also match other scripts' di
 
 from __future__ import annotations
 
+import hashlib
 import re
 import urllib.parse
 
@@ -17,11 +18,14 @@ __all__ = [
     "REGION",
     "ROLE_ARN",
     "account_id_problem",
+    "cluster_name_problem",
     "endpoint_problem",
+    "external_id_problem",
     "queue_name",
     "queue_url_problem",
     "region_problem",
     "role_arn_problem",
+    "role_session_name",
 ]
 
 REGION = r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$"
@@ -30,6 +34,11 @@ ROLE_ARN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$"
 ACCOUNT_ID = r"^[0-9]{12}$"
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,75}(\.fifo)?$|^[A-Za-z0-9_-]{1,80}$")
 """SQS: 1 to 80 letters, digits, hyphens and underscores, a FIFO queue's `.fifo` suffix included."""
+_EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$")
+"""STS AssumeRole's ExternalId: `[\\w+=,.@:\\/-]*`, 2 to 1224 characters."""
+_CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+"""An EKS cluster's name (letters, digits, `-`, `_`; the chart's schema also takes `.`), at most 100 characters:
+a valid STS session tag value and external id part as it is."""
 
 
 MESSAGES = {
@@ -78,3 +87,25 @@ def queue_url_problem(value: str) -> str | None:
         "must be a queue URL such as https://sqs.<region>.amazonaws.com/<account>/<queue>, whose queue name is"
         " 1 to 80 letters, digits, hyphens or underscores (with .fifo for a FIFO queue)"
     )
+
+
+def cluster_name_problem(value: str) -> str | None:
+    if _CLUSTER_NAME.fullmatch(value):
+        return None
+    return "must be 1 to 100 letters, digits, '.', '-' or '_', starting with a letter or digit"
+
+
+def external_id_problem(value: str) -> str | None:
+    if _EXTERNAL_ID.fullmatch(value):
+        return None
+    return "must be 2 to 1224 letters, digits or any of _+=,.@:/- (STS's ExternalId)"
+
+
+def role_session_name(text: str) -> str:
+    """`text` as an STS RoleSessionName (`[\\w+=,.@-]`, `\\w` as Java reads it: ASCII; 2 to 64 characters):
+    other characters become `-`; one too long keeps its first 55 characters and a hash of the whole, so that two
+    long texts alike at the start still get two names."""
+    name = re.sub(r"[^A-Za-z0-9_+=,.@-]", "-", text).ljust(2, "-")
+    if len(name) > 64:
+        name = f"{name[:55]}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+    return name

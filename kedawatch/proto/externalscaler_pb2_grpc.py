@@ -54,6 +54,11 @@ class ExternalScalerStub:
                 request_serializer=kedawatch_dot_proto_dot_externalscaler__pb2.GetMetricsRequest.SerializeToString,
                 response_deserializer=kedawatch_dot_proto_dot_externalscaler__pb2.GetMetricsResponse.FromString,
                 _registered_method=True)
+        self.StreamMetricSpec = channel.unary_stream(
+                '/externalscaler.ExternalScaler/StreamMetricSpec',
+                request_serializer=kedawatch_dot_proto_dot_externalscaler__pb2.ScaledObjectRef.SerializeToString,
+                response_deserializer=kedawatch_dot_proto_dot_externalscaler__pb2.GetMetricSpecResponse.FromString,
+                _registered_method=True)
 
 
 class ExternalScalerServicer:
@@ -83,6 +88,15 @@ class ExternalScalerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StreamMetricSpec(self, request, context):
+        """Optional (KEDA 2.21; UNIMPLEMENTED makes KEDA poll GetMetricSpec): pushes the metric specs whenever a
+        trigger's HPA targets change. The scaler sends the current specs as soon as the stream opens, and
+        GetMetricSpec always answers what the latest streamed message said.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ExternalScalerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -105,6 +119,11 @@ def add_ExternalScalerServicer_to_server(servicer, server):
                     servicer.GetMetrics,
                     request_deserializer=kedawatch_dot_proto_dot_externalscaler__pb2.GetMetricsRequest.FromString,
                     response_serializer=kedawatch_dot_proto_dot_externalscaler__pb2.GetMetricsResponse.SerializeToString,
+            ),
+            'StreamMetricSpec': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamMetricSpec,
+                    request_deserializer=kedawatch_dot_proto_dot_externalscaler__pb2.ScaledObjectRef.FromString,
+                    response_serializer=kedawatch_dot_proto_dot_externalscaler__pb2.GetMetricSpecResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -215,6 +234,33 @@ class ExternalScaler:
             '/externalscaler.ExternalScaler/GetMetrics',
             kedawatch_dot_proto_dot_externalscaler__pb2.GetMetricsRequest.SerializeToString,
             kedawatch_dot_proto_dot_externalscaler__pb2.GetMetricsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamMetricSpec(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/externalscaler.ExternalScaler/StreamMetricSpec',
+            kedawatch_dot_proto_dot_externalscaler__pb2.ScaledObjectRef.SerializeToString,
+            kedawatch_dot_proto_dot_externalscaler__pb2.GetMetricSpecResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -17,7 +17,7 @@ from kedawatch import settings, tenancy
 from kedawatch.aws import clients, roles
 from kedawatch.proto import externalscaler_pb2 as pb
 from kedawatch.proto import externalscaler_pb2_grpc as pb_grpc
-from kedawatch.scaler import hub, registry, service, telemetry, timing, triggers
+from kedawatch.scaler import hub, registry, service, sessions, telemetry, timing, triggers
 
 __all__ = ["MAX_MESSAGE_BYTES", "ScalerServer", "run"]
 
@@ -46,13 +46,12 @@ class ScalerServer:
             clock,
         )
         default_region = scaler_settings.server.region or self.aws.default_region
+        policy = tenancy.load(scaler_settings.server.policy)
+        role_sessions = sessions.RoleSessions(policy, scaler_settings.server.cluster_name)
+        self.triggers = triggers.TriggerCache(default_region, role_sessions.session)
+        """Parsed triggers, as each namespace's RPCs use them (their identity included)."""
         self.service = service.ExternalScalerService(
-            self.hub,
-            triggers.TriggerCache(default_region),
-            scaler_settings.server,
-            tenancy.load(scaler_settings.server.policy),
-            self.metrics,
-            clock,
+            self.hub, self.triggers, scaler_settings.server, policy, self.metrics, clock
         )
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]  # grpc-stubs predates aio
         self._server: grpc.aio.Server | None = None

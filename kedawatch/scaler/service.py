@@ -1,7 +1,11 @@
-"""KEDA's four RPCs, mapped onto the trigger cache and the MetricHub.
+"""KEDA's five RPCs, mapped onto the trigger cache and the MetricHub.
 
 Every failure becomes a gRPC status with a message a platform engineer can act on: bad metadata is
 INVALID_ARGUMENT naming the key, AWS failures keep AWS's error code, and no RPC outlives KEDA's deadline.
+
+Streams end with OK when the scaler stops: KEDA's push loop (`runStreamIsActive`) reconnects 2 s after a
+stream that ended cleanly, but keeps doubling its delay, up to a minute and across reconnects, after one that
+ended with an error, so statuses are kept for real failures.
 """
 
 from __future__ import annotations
@@ -64,13 +68,7 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
 
     async def GetMetricSpec(self, request: pb.ScaledObjectRef, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         async with self._answering("GetMetricSpec", request, context):
-            source = self._trigger(request).source
-            spec = pb.MetricSpec(
-                metricName=source.metric_name(),
-                targetSize=_as_int64(source.target()),
-                targetSizeFloat=source.target(),
-            )
-            return pb.GetMetricSpecResponse(metricSpecs=[spec])
+            return _metric_specs(self._trigger(request))
 
     async def GetMetrics(self, request: pb.GetMetricsRequest, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         ref = request.scaledObjectRef
@@ -87,30 +85,39 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
         """Sends `true` once per inactive-to-active edge; KEDA ignores `false`, so it is never sent.
 
         AWS failures are logged and the stream stays open: the polling RPCs report them to KEDA. Beyond
-        `max_streams` open streams, and when the scaler stops, streams end with a status KEDA reconnects on.
+        `max_streams` open streams the stream is refused with RESOURCE_EXHAUSTED.
         """
         async with self._answering("StreamIsActive", request, context):
             trigger = self._trigger(request)
-            if len(self._streams) >= self._max_streams or self._closing:
-                raise StreamRefused(len(self._streams), self._max_streams, self._closing)
-        stream = asyncio.current_task()
-        assert stream is not None
-        self._streams.add(stream)
-        self._metrics.open_streams.inc()
-        try:
+            self._admit()
+        if self._closing:
+            return  # ends at once, with OK: KEDA reconnects to another replica 2 s later
+        async with self._streaming():
             async for _ in self._watcher.edges(trigger):
                 yield pb.IsActiveResponse(result=True)
-        except asyncio.CancelledError:
+
+    async def StreamMetricSpec(
+        self, request: pb.ScaledObjectRef, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[pb.GetMetricSpecResponse]:
+        """Sends the trigger's specs once, as GetMetricSpec answers them, then holds the stream open.
+
+        A trigger's target comes only from its metadata, which is the stream's own key: while the stream is
+        open its specs cannot change, so no second message is ever due. When the metadata changes, KEDA builds
+        a new scaler and opens a new stream, which gets the new specs at once. The stream stays open rather than
+        ending after its message, since KEDA reopens an ended stream every 2 s (and reconciles the ScaledObject
+        on every message).
+        """
+        async with self._answering("StreamMetricSpec", request, context):
+            specs = _metric_specs(self._trigger(request))
+            self._admit()
+        async with self._streaming():
+            yield specs
             if not self._closing:
-                raise
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "the scaler is stopping: reconnect to another replica")
-        finally:
-            self._streams.discard(stream)
-            self._metrics.open_streams.dec()
+                await asyncio.get_running_loop().create_future()  # until KEDA cancels or the scaler stops
 
     async def close(self) -> None:
-        """End every open stream with UNAVAILABLE, so that KEDA reconnects (to another replica) at once
-        instead of waiting on a connection that is about to go."""
+        """End every open stream with OK, so that KEDA reconnects (to another replica) 2 s later instead of
+        waiting on a connection that is about to go; streams opened from now on end at once, as cleanly."""
         self._closing = True
         streams = list(self._streams)
         for stream in streams:
@@ -118,9 +125,30 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
         if streams:
             await asyncio.wait(streams, timeout=1.0)
 
+    def _admit(self) -> None:
+        if len(self._streams) >= self._max_streams and not self._closing:
+            raise StreamRefused(len(self._streams), self._max_streams)
+
+    @contextlib.asynccontextmanager
+    async def _streaming(self) -> AsyncIterator[None]:
+        """Counts the stream as open while its body runs; `close()` cancels the body and the stream ends with OK.
+        KEDA's own cancellation goes on as a cancellation."""
+        stream = asyncio.current_task()
+        assert stream is not None
+        self._streams.add(stream)
+        self._metrics.open_streams.inc()
+        try:
+            yield
+        except asyncio.CancelledError:
+            if not self._closing:
+                raise
+        finally:
+            self._streams.discard(stream)
+            self._metrics.open_streams.dec()
+
     def _trigger(self, ref: pb.ScaledObjectRef) -> triggers.Trigger:
         """The parsed trigger, if the tenant policy lets the ScaledObject's namespace read AWS as it asks."""
-        trigger = self._triggers.get(ref.scalerMetadata)
+        trigger = self._triggers.get(ref.scalerMetadata, ref.namespace)
         identity = trigger.identity
         self._policy.check_identity(ref.namespace, identity.region, identity.role_arn, identity.endpoint)
         return trigger
@@ -160,12 +188,8 @@ class ExternalScalerService(pb_grpc.ExternalScalerServicer):
 
 
 class StreamRefused(Exception):
-    def __init__(self, open_streams: int, cap: int, closing: bool) -> None:
-        reason = (
-            "the scaler is stopping"
-            if closing
-            else f"{open_streams} StreamIsActive streams are open, the cap of this replica (--max-streams {cap})"
-        )
+    def __init__(self, open_streams: int, cap: int) -> None:
+        reason = f"{open_streams} streams are open, the cap of this replica (--max-streams {cap})"
         super().__init__(f"{reason}: KEDA retries with backoff")
 
 
@@ -191,6 +215,15 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "AWS did not answer in time; the read goes on and its answer is cached for the next call"
     return str(exc) or type(exc).__name__
+
+
+def _metric_specs(trigger: triggers.Trigger) -> pb.GetMetricSpecResponse:
+    """What GetMetricSpec answers and StreamMetricSpec sends: one spec, its target in both fields."""
+    source = trigger.source
+    spec = pb.MetricSpec(
+        metricName=source.metric_name(), targetSize=_as_int64(source.target()), targetSizeFloat=source.target()
+    )
+    return pb.GetMetricSpecResponse(metricSpecs=[spec])
 
 
 def _as_int64(value: float) -> int:

@@ -29,7 +29,9 @@ class ScalerMetrics:
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
         )  # fmt: skip
         self.open_streams = prom.Gauge(
-            "kedawatch_open_streams", "StreamIsActive streams currently open.", registry=self.registry
+            "kedawatch_open_streams",
+            "StreamIsActive and StreamMetricSpec streams currently open.",
+            registry=self.registry,
         )
 
     def observe_aws_call(self, operation: str, outcome: str) -> None:

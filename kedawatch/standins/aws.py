@@ -103,6 +103,9 @@ class Fault:
     """Seconds to wait before answering: longer than the client's read timeout, and the call times out."""
     message: str = ""
     """AWS's words for the error; by default, that the proxy injected it."""
+    rewrite: Callable[[bytes], bytes] | None = None
+    """Forward the call, then pass upstream's answer body through this: for answers AWS may give and moto
+    never does (an attribute left out, a result missing)."""
 
 
 THROTTLING = Fault(400, "Throttling")
@@ -133,7 +136,7 @@ class CountingProxy:
         self.calls: collections.Counter[str] = collections.Counter()
         self.metrics_requested = 0
         self.injected: collections.Counter[str] = collections.Counter()
-        """Faults injected so far, by AWS error code (or "slow")."""
+        """Faults injected so far, by AWS error code (or "slow", "rewritten")."""
         self.choose: Chooser | None = None
         self._random = random.Random(0)
         self._lock = threading.Lock()
@@ -171,7 +174,7 @@ class CountingProxy:
             self.metrics_requested += queries
             fault = self.choose(operation, body) if self.choose else None
             if fault is not None:
-                self.injected[fault.code or "slow"] += 1
+                self.injected[fault.code or ("rewritten" if fault.rewrite else "slow")] += 1
             return fault
 
     def _respond(self, request: loopback.Request) -> loopback.Answer:
@@ -186,6 +189,10 @@ class CountingProxy:
         served = serving.answer(self.alarms, request.path, request.headers, request.body) if self.alarms else None
         if served is not None:
             return served
+        status, headers, body = self._forward(request)
+        return status, headers, fault.rewrite(body) if fault is not None and fault.rewrite else body
+
+    def _forward(self, request: loopback.Request) -> loopback.Answer:
         upstream = http.client.HTTPConnection(self.upstream, timeout=30)
         try:
             upstream.request(request.method, request.path, request.body, request.headers)

@@ -42,6 +42,7 @@ EVERYTHING: dict[str, Any] = {
             {"match": ["team-a", "team-a-*"], "roleArns": ["arn:aws:iam::123456789012:role/team-a-*"],
              "actionArns": ["arn:aws:sns:*:{account}:team-a-*"]},
         ],
+        "roles": [{"match": ["arn:aws:iam::123456789012:role/team-a-*"], "externalId": True, "sessionTags": True}],
     },
 }  # fmt: skip
 HA_CLUSTER_WIDE: dict[str, Any] = {"clusterName": "prod-eu", "operator": {"replicas": 2}}
@@ -344,6 +345,9 @@ def test_the_tenant_policy_reaches_both_components_as_kedawatch_reads_it(helm: H
     assert policy.rule_for("team-a-batch").role_arns == ("arn:aws:iam::123456789012:role/team-a-*",)
     assert policy.rule_for("team-a").action_arns == ("arn:aws:sns:*:123456789012:team-a-*",)
     assert policy.rule_for("team-b").regions == ("eu-west-1",)
+    assumed = policy.role_rule("arn:aws:iam::123456789012:role/team-a-reader")
+    assert (assumed.external_id_for("prod-eu", "team-a"), assumed.session_tags) == ("prod-eu/team-a", True)
+    assert env(container(rendered, SCALER))["KEDAWATCH_CLUSTER_NAME"] == EVERYTHING["clusterName"]
     for name in (SCALER, OPERATOR):
         deployment = rendered.one("Deployment", name)
         pod = deployment["spec"]["template"]["spec"]
@@ -576,6 +580,8 @@ REFUSED = [
     pytest.param({**DEFAULTS, "tenancy": {"default": {"roleArn": ["*"]}}}, "Additional property roleArn is not allowed", id="misspelt-policy-key"),
     pytest.param({**DEFAULTS, "tenancy": {"namespaces": [{"roleArns": ["*"]}]}}, "match is required", id="entry-without-match"),
     pytest.param({**DEFAULTS, "tenancy": {"namespaces": [{"match": []}]}}, "tenancy.namespaces.0.match", id="empty-match"),
+    pytest.param({**DEFAULTS, "tenancy": {"roles": [{"match": ["*"], "externalId": "{cluster} {namespace}"}]}}, "tenancy.roles.0.externalId", id="external-id-with-a-space"),
+    pytest.param({**DEFAULTS, "tenancy": {"roles": [{"match": ["*"], "sessionTag": True}]}}, "Additional property sessionTag is not allowed", id="misspelt-roles-key"),
 ]  # fmt: skip
 
 

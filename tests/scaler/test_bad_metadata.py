@@ -8,6 +8,7 @@ import pytest
 
 from kedawatch.aws import cloudwatch as cloudwatch_api
 from kedawatch.scaler import metadata, triggers
+from kedawatch.scaler.sources import base
 from kedawatch.scaler.sources import cloudwatch as cloudwatch_source
 from tests.scaler.conftest import Scaler
 
@@ -46,9 +47,16 @@ CW = {"namespace": "App", "metricName": "M", "dimensionName": "A", "dimensionVal
         pytest.param(
             {"queueURL": QUEUE, "awsAccessKeyID": "AKIA"}, "awsAccessKeyID is refused: static credentials", id="creds"
         ),
+        pytest.param(
+            {"queueURL": QUEUE, "awsSecretAccessKeyFromEnv": "resolved-secret"},
+            "awsSecretAccessKeyFromEnv is refused: static credentials",
+            id="creds from env",
+        ),
         pytest.param({**CW, "targetMetricValue": "NaN"}, "targetMetricValue='NaN': must be a finite number", id="nan"),
         pytest.param({**CW, "targetMetricValue": "1e400"}, "must be a finite number", id="overflow"),
-        pytest.param({**CW, "metricStatPeriod": "90"}, "metricStatPeriod='90': must be 1, 5, 10, 30, 60", id="period"),
+        pytest.param(
+            {**CW, "metricStatPeriod": "90"}, "metricStatPeriod='90': must be 1, 5, 10, 20, 30, 60", id="period"
+        ),
         pytest.param(
             {**CW, "metricCollectionTime": "90", "metricStatPeriod": "60"}, "multiple of metricStatPeriod", id="coll"
         ),
@@ -122,3 +130,29 @@ def test_percentiles_and_extended_statistics_are_accepted() -> None:
         read = triggers.parse({**CW, "metricStat": stat}, "us-east-1").read
         assert isinstance(read, cloudwatch_source.MetricRead) and isinstance(read.query, cloudwatch_api.MetricQuery)
         assert read.query.stat == stat
+
+
+@pytest.mark.parametrize("key", [f"{key}{env}" for key in base.CREDENTIAL_KEYS for env in ("", "FromEnv")])
+def test_every_credential_key_is_refused_by_name_never_echoing_its_value(key: str) -> None:
+    """KEDA resolves `awsAccessKeyIDFromEnv` and `awsSecretAccessKeyFromEnv` and forwards the secrets themselves."""
+    with pytest.raises(metadata.MetadataError) as raised:
+        triggers.parse({"queueURL": QUEUE, key: "s3cr3t-value"}, "us-east-1")
+    assert [problem.key for problem in raised.value.problems] == [key]
+    assert "s3cr3t-value" not in str(raised.value)
+
+
+def test_a_20_second_period_is_accepted_as_cloudwatch_accepts_it() -> None:
+    read = triggers.parse({**CW, "metricStatPeriod": "20", "metricCollectionTime": "60"}, "us-east-1").read
+    assert isinstance(read, cloudwatch_source.MetricRead) and read.query.period == 20
+
+
+def test_a_unit_beside_an_expression_is_ignored_as_keda_ignores_it() -> None:
+    """KEDA's own test data (`HasDataFromExpression`): GetMetricData takes no unit for an expression."""
+    raw = {
+        "expression": 'SELECT MIN(MessageCount) FROM "AWS/AmazonMQ"',
+        "targetMetricValue": "2",
+        "metricUnit": "SampleCount",
+    }
+    read = triggers.parse(raw, "us-east-1").read
+    assert isinstance(read, cloudwatch_source.MetricRead) and isinstance(read.query, cloudwatch_api.MetricQuery)
+    assert "Unit" not in str(read.query.entry("q1"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import json
 import time
 from typing import Any
 
@@ -84,9 +85,30 @@ async def test_empty_window_answers_min_metric_value(scaler: Scaler) -> None:
 
 async def test_empty_window_with_ignore_null_values_false_is_an_error(scaler: Scaler) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await scaler.value(trigger(ignoreNullValues="false"))
+        await scaler.value(trigger(ignoreNullValues="false"))  # CloudWatch answers a result without values
     assert raised.value.code() is grpc.StatusCode.FAILED_PRECONDITION
     assert "ignoreNullValues" in (raised.value.details() or "")
+
+
+def without_results(body: bytes) -> bytes:
+    """GetMetricData answered with no result for the query at all, as for a SEARCH that matches no series."""
+    answer = json.loads(body)
+    answer["MetricDataResults"] = []
+    return json.dumps(answer).encode()
+
+
+async def test_no_result_at_all_answers_min_metric_value_even_with_ignore_null_values_false_as_keda(
+    moto: aws.AwsStandIn,
+) -> None:
+    proxy = aws.CountingProxy(moto.url).start()
+    proxy.choose = lambda operation, body: aws.Fault(rewrite=without_results) if operation == "GetMetricData" else None
+    try:
+        async with running_scaler(policy=TRUSTING) as scaler:
+            metadata = trigger(awsEndpoint=proxy.url, ignoreNullValues="false", minMetricValue="3")
+            assert await scaler.value(metadata) == 3.0
+            assert proxy.injected["rewritten"] == 1
+    finally:
+        proxy.stop()
 
 
 async def test_active_only_above_activation_target(scaler: Scaler, cloudwatch: Any) -> None:
@@ -170,7 +192,9 @@ def test_request_carries_every_query_parameter_via_stubber() -> None:
     }
     with Stubber(client) as stub:
         stub.add_response("get_metric_data", {"MetricDataResults": []}, expected)
-        assert cloudwatch_api.get_metric_data(client, [metric.query, expression.query], start, end) == [(), ()]
+        outcomes = cloudwatch_api.get_metric_data(client, [metric.query, expression.query], start, end)
+    assert outcomes == [(), ()]
+    assert all(isinstance(outcome, cloudwatch_api.NoResult) for outcome in outcomes), "no result, not an empty one"
 
 
 async def test_aws_endpoint_sends_that_triggers_reads_elsewhere(cloudwatch: Any, moto: aws.AwsStandIn) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import grpc
 import pytest
 
 from kedawatch.proto import externalscaler_pb2 as pb
-from tests.scaler.conftest import Scaler
+from kedawatch.standins import aws
+from tests.scaler.conftest import TRUSTING, Scaler, running_scaler
 
 
 def send(sqs: Any, queue_url: str, count: int, delay: int = 0) -> None:
@@ -83,3 +85,34 @@ async def test_missing_queue_answers_not_found_with_aws_code(scaler: Scaler, que
         await scaler.value({"queueURL": missing})
     assert raised.value.code() is grpc.StatusCode.NOT_FOUND
     assert "NonExistentQueue" in (raised.value.details() or "")
+
+
+def without(attribute: str) -> aws.Fault:
+    """GetQueueAttributes answered without one of the counts asked for."""
+
+    def drop(body: bytes) -> bytes:
+        answer = json.loads(body)
+        answer["Attributes"].pop(attribute)
+        return json.dumps(answer).encode()
+
+    return aws.Fault(rewrite=drop)
+
+
+async def test_an_answer_without_a_count_fails_only_the_triggers_that_count_it_as_in_keda(
+    moto: aws.AwsStandIn, sqs: Any, queue_url: str
+) -> None:
+    send(sqs, queue_url, 4)
+    proxy = aws.CountingProxy(moto.url).start()
+    proxy.choose = lambda operation, body: without("ApproximateNumberOfMessagesNotVisible")
+    try:
+        async with running_scaler(policy=TRUSTING) as scaler:
+            metadata = {"queueURL": queue_url, "awsEndpoint": proxy.url}
+            with pytest.raises(grpc.aio.AioRpcError) as raised:
+                await scaler.value(metadata)
+            assert await scaler.value({**metadata, "scaleOnInFlight": "false"}) == 4.0, "the same answer serves it"
+    finally:
+        proxy.stop()
+    assert raised.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert raised.value.details() == (
+        "SQS answered GetQueueAttributes without ApproximateNumberOfMessagesNotVisible, which this trigger counts"
+    )

@@ -128,7 +128,7 @@ async def test_thousands_of_streams_on_one_queue_share_one_read_per_interval(
         stream.cancel()
 
 
-async def test_a_stopping_scaler_ends_open_streams_with_a_status_keda_reconnects_on(
+async def test_a_stopping_scaler_ends_open_streams_with_ok_so_that_keda_reconnects_within_2_s(
     moto: aws.AwsStandIn, queue_url: str
 ) -> None:
     async with running_scaler(settings.HubSettings(sqs_push_interval=INTERVAL)) as scaler:
@@ -137,9 +137,20 @@ async def test_a_stopping_scaler_ends_open_streams_with_a_status_keda_reconnects
         started = asyncio.get_running_loop().time()
         await scaler.server.stop()
         codes = [await call.code() for call in calls]
-        assert codes == [grpc.StatusCode.UNAVAILABLE] * 5
+        assert codes == [grpc.StatusCode.OK] * 5, "an error would double KEDA's reconnect delay"
         assert asyncio.get_running_loop().time() - started < scaler.server.settings.server.grace
-        assert "reconnect" in str(await calls[0].details())
+
+
+async def test_a_stream_opened_while_the_scaler_stops_ends_at_once_with_ok(
+    moto: aws.AwsStandIn, sqs: Any, queue_url: str
+) -> None:
+    sqs.send_message(QueueUrl=queue_url, MessageBody="waiting")
+    async with running_scaler(settings.HubSettings(sqs_push_interval=INTERVAL)) as scaler:
+        await scaler.server.service.close()  # what stop() does first, before the gRPC server stops accepting calls
+        late = scaler.stub.StreamIsActive(scaler.ref({"queueURL": queue_url}))
+        assert await asyncio.wait_for(late.code(), timeout=2) is grpc.StatusCode.OK
+        assert [message async for message in late] == [], "the replica that takes the stream over pushes"
+        assert scaler.metric("kedawatch_open_streams") == 0
 
 
 async def test_streams_beyond_the_cap_are_refused_and_the_others_keep_working(
@@ -153,7 +164,7 @@ async def test_streams_beyond_the_cap_are_refused_and_the_others_keep_working(
         await until(lambda: scaler.metric("kedawatch_open_streams") == 3, within=5)
         refused = scaler.stub.StreamIsActive(ref)
         assert await refused.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
-        assert "--max-streams 3" in str(await refused.details())
+        assert "3 streams are open, the cap of this replica (--max-streams 3)" in str(await refused.details())
         sqs.send_message(QueueUrl=queue_url, MessageBody="wake")
         assert await asyncio.gather(*(stream.next(INTERVAL * 15) for stream in admitted)) == [True] * 3
         admitted[0].cancel()

@@ -18,7 +18,7 @@ from kedawatch import logs, settings
 from kedawatch.aws import identities
 from kedawatch.demo import local
 from kedawatch.standins import aws
-from tests.scaler.conftest import REGION, Scaler, running_scaler
+from tests.scaler.conftest import Scaler, running_scaler
 
 ROLE = "arn:aws:iam::123456789012:role/team-a-reader"
 POLICY = {
@@ -80,7 +80,7 @@ async def test_credentials_never_show_in_logs_or_metrics(
             assert await scaler.value(role, deadline=3, namespace="team-a") == 0.0
             await refusal(scaler, "team-b", role)
             await refusal(scaler, "team-a", {**role, "awsRegion": "eu-west-1"})
-            assumed = _credentials(scaler, identities.AwsIdentity(REGION, ROLE))
+            assumed = _credentials(scaler, scaler.server.triggers.get(role, "team-a").identity)
             metrics = await asyncio.to_thread(_scrape, scaler.server.metrics_port)
     finally:
         root.handlers[:], root.level = handlers, level

@@ -185,7 +185,7 @@ on appobservabilities/finalizers. */}}
 {{- end -}}
 
 {{- define "kedawatch.tenancyPolicy" -}}
-{{- dict "default" .Values.tenancy.default "namespaces" .Values.tenancy.namespaces | toJson -}}
+{{- dict "default" .Values.tenancy.default "namespaces" .Values.tenancy.namespaces "roles" .Values.tenancy.roles | toJson -}}
 {{- end -}}
 
 {{- define "kedawatch.tenancyMountPath" -}}/etc/kedawatch/tenancy{{- end -}}

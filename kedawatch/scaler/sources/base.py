@@ -12,9 +12,19 @@ from kedawatch import settings
 from kedawatch.aws import clients, errors, identities, names
 from kedawatch.scaler import metadata, reads, telemetry
 
-__all__ = ["Answer", "AwsParams", "Fetcher", "NoValue", "Source", "metric_name", "refuse_static_credentials"]
+__all__ = [
+    "CREDENTIAL_KEYS",
+    "Answer",
+    "AwsParams",
+    "Fetcher",
+    "NoValue",
+    "Source",
+    "metric_name",
+    "refuse_static_credentials",
+]
 
-_CREDENTIALS = ("awsAccessKeyID", "awsAccessKeyId", "awsSecretAccessKey", "awsSessionToken")
+CREDENTIAL_KEYS = ("awsAccessKeyID", "awsAccessKeyId", "awsSecretAccessKey", "awsSessionToken")
+"""KEDA's credential keys (in metadata or TriggerAuthentication); also refused as `<key>FromEnv`."""
 
 Answer = Any | errors.AwsError
 
@@ -44,9 +54,11 @@ class AwsParams:
 
 
 def refuse_static_credentials(raw: Mapping[str, str]) -> list[metadata.Problem]:
-    """Credentials come only from the scaler's own identity, never from trigger metadata."""
+    """Credentials come only from the scaler's own identity, never from trigger metadata: neither as themselves
+    nor as `<key>FromEnv`, which KEDA forwards carrying the secret it resolved. Refused by name, never by value."""
     reason = "is refused: static credentials are not accepted; the scaler uses its own identity or awsRoleArn"
-    return [metadata.Problem(key, None, reason) for key in _CREDENTIALS if key in raw]
+    keys = (candidate for key in CREDENTIAL_KEYS for candidate in (key, key + "FromEnv"))
+    return [metadata.Problem(key, None, reason) for key in keys if key in raw]
 
 
 class Fetcher(Protocol):

@@ -126,7 +126,9 @@ class CloudWatchMetric(base.AwsParams):
 
     collection_time: int = metadata.param("metricCollectionTime", default=300, check=metadata.positive)
     statistic: str = metadata.param("metricStat", default="Average", check=vocabulary.statistic_problem)
-    unit: str | None = metadata.param("metricUnit", default=None, check=vocabulary.unit_problem)
+    unit: str | None = metadata.param("metricUnit", default=None)
+    """Checked and sent only with a metric: KEDA ignores it beside an expression, which GetMetricData takes no
+    unit for."""
     period: int = metadata.param("metricStatPeriod", default=300, check=vocabulary.metric_period_problem)
     end_offset: int = metadata.param("metricEndTimeOffset", default=0, check=metadata.not_negative)
     account_id: str | None = metadata.param("awsAccountId", default=None, check=names.account_id_problem)
@@ -149,6 +151,8 @@ class CloudWatchMetric(base.AwsParams):
             if len(self.dimension_names) != len(self.dimension_values):
                 reason = f"has {len(self.dimension_values)} values for {len(self.dimension_names)} dimensionName"
                 problems.append(metadata.Problem("dimensionValue", ";".join(self.dimension_values), reason))
+            if self.unit and (unit_reason := vocabulary.unit_problem(self.unit)):
+                problems.append(metadata.Problem("metricUnit", self.unit, unit_reason))
         if self.collection_time % self.period:
             reason = f"must be a multiple of metricStatPeriod ({self.period})"
             problems.append(metadata.Problem("metricCollectionTime", str(self.collection_time), reason))
@@ -198,9 +202,10 @@ class CloudWatchMetric(base.AwsParams):
         return MetricRead(identity, query, self.collection_time, self.end_offset)
 
     def value(self, answer: tuple[float, ...]) -> float:
-        """The newest datapoint, as KEDA takes it; `minMetricValue` when there is none."""
+        """The newest datapoint, as KEDA takes it; `minMetricValue` when there is none. As in KEDA, only a result
+        without values is an error with `ignoreNullValues: false`, not the absence of any result."""
         if answer:
             return answer[0]
-        if not self.ignore_null_values:
+        if not self.ignore_null_values and not isinstance(answer, cloudwatch.NoResult):
             raise base.NoValue("CloudWatch returned no datapoints in the window and ignoreNullValues is false")
         return self.min_value

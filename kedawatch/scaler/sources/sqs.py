@@ -84,9 +84,13 @@ class SqsQueueDepth(base.AwsParams):
         return QueueDepthRead(identity, self.queue_url)
 
     def value(self, answer: sqs.QueueDepth) -> float:
-        total = answer.visible
+        counted = {sqs.VISIBLE: answer.visible}
         if self.scale_on_in_flight:
-            total += answer.in_flight
+            counted[sqs.IN_FLIGHT] = answer.in_flight
         if self.scale_on_delayed:
-            total += answer.delayed
-        return float(total)
+            counted[sqs.DELAYED] = answer.delayed
+        if lacking := [name for name in counted if name in answer.missing]:
+            raise base.NoValue(
+                f"SQS answered GetQueueAttributes without {' or '.join(lacking)}, which this trigger counts"
+            )
+        return float(sum(counted.values()))
