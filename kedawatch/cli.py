@@ -98,6 +98,10 @@ def _scaler_parser(parser: argparse.ArgumentParser) -> None:
         help="seconds a CloudWatch value is reused (capped at the metric's period)",
     )  # fmt: skip
     _flag(
+        parser, "--promql-freshness", default=hubbing.promql_freshness, type=float,
+        help="seconds a PromQL answer is reused, and between StreamIsActive checks of a PromQL trigger",
+    )  # fmt: skip
+    _flag(
         parser, "--sqs-push-interval", default=hubbing.sqs_push_interval, type=float,
         help="seconds between StreamIsActive checks of a queue",
     )  # fmt: skip
@@ -186,6 +190,7 @@ def _run_scaler(args: argparse.Namespace) -> int:
         hub=settings.HubSettings(
             sqs_freshness=args.sqs_freshness,
             cloudwatch_freshness=args.cloudwatch_freshness,
+            promql_freshness=args.promql_freshness,
             sqs_push_interval=args.sqs_push_interval,
             stale_limit=args.stale_limit,
         ),

@@ -34,6 +34,10 @@ class HubSettings:
     """Seconds an SQS queue depth is reused for GetMetrics and IsActive."""
     cloudwatch_freshness: float = 60.0
     """Seconds a CloudWatch value is reused; a metric whose period is shorter uses its period."""
+    promql_freshness: float = 15.0
+    """Seconds a PromQL answer is reused, and between StreamIsActive checks of an inactive PromQL trigger: one
+    request per distinct query per window. 15 s is KEDA's HPA sync, so each sync sees an answer at most one
+    sync old, as KEDA's prometheus scaler gives it at its 30 s poll."""
     sqs_push_interval: float = 2.0
     """Seconds between StreamIsActive checks of an SQS queue; each check reads a value this fresh."""
     gather_delay: float = 0.02

@@ -1,7 +1,9 @@
 """The IAM policies grant exactly the AWS operations each component's code calls: nothing missing, nothing more.
 
 The calls are found in the source: every boto3 client method called in the `kedawatch.aws` modules that a
-component imports, mapped to its API operation by botocore's own service models.
+component imports, mapped to its API operation by botocore's own service models; and, for the HTTP APIs
+botocore has no client for (CloudWatch's PromQL API), the IAM actions such a module declares in `IAM_ACTIONS`
+for the operation it sends, as AWS documents them.
 """
 
 from __future__ import annotations
@@ -59,7 +61,18 @@ def called_actions(modules: set[str]) -> set[str]:
                 name = node.value  # get_paginator("get_metric_data")
             if name:
                 found |= _resolve(known[name], module)
+        found |= declared_actions(tree)
     return found
+
+
+def declared_actions(tree: ast.Module) -> set[str]:
+    """The actions a module declares at its top level as `IAM_ACTIONS = (...)` for an HTTP API of its own."""
+    return {
+        action
+        for node in tree.body
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "IAM_ACTIONS" for t in node.targets)
+        for action in ast.literal_eval(node.value)
+    }
 
 
 def _resolve(candidates: set[str], module: str) -> set[str]:
@@ -85,6 +98,11 @@ NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
 )
 def test_policy_grants_exactly_what_the_code_calls(component: str, policy: str) -> None:
     assert granted(policy) == called_actions(imported_aws_modules(component)) - NEEDS_NO_PERMISSION
+
+
+def test_the_promql_api_s_declared_actions_are_derived_for_the_scaler_only() -> None:
+    assert {"cloudwatch:GetMetricData", "cloudwatch:ListMetrics"} <= called_actions(imported_aws_modules("scaler"))
+    assert "cloudwatch:ListMetrics" not in called_actions(imported_aws_modules("operator"))
 
 
 def test_no_policy_grants_a_wildcard_action() -> None:
