@@ -81,7 +81,7 @@ class QueryFetcher:
             return [exc]
 
 
-def query_parameters(text: str) -> tuple[tuple[str, str], ...]:
+def _query_parameters(text: str) -> tuple[tuple[str, str], ...]:
     """KEDA's `queryParameters` (`key1=value1,key2=value2`, each part trimmed; a later key wins), sorted.
 
     Raises ValueError naming the part that does not read, or a parameter the scaler sets itself.
@@ -98,7 +98,7 @@ def query_parameters(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(parsed.items()))
 
 
-def timeout_seconds(text: str) -> float | None:
+def _timeout_seconds(text: str) -> float | None:
     """KEDA's `timeout`: a Go duration (`1.5s`, `1m30s`, `300ms`) or else whole milliseconds (`1000`); 0 is
     none, as in KEDA.
 
@@ -164,8 +164,8 @@ class PromQLQuery(base.AwsParams):
     """The HPA's target value (KEDA's `GetMetricTargetMili` of it)."""
     activation_threshold: float = metadata.param("activationThreshold", default=0.0)
     ignore_null_values: bool = metadata.param("ignoreNullValues", default=True)
-    query_parameters: str | None = metadata.param("queryParameters", default=None, check=_problem(query_parameters))
-    timeout: str | None = metadata.param("timeout", default=None, check=_problem(timeout_seconds))
+    query_parameters: str | None = metadata.param("queryParameters", default=None, check=_problem(_query_parameters))
+    timeout: str | None = metadata.param("timeout", default=None, check=_problem(_timeout_seconds))
     server_address: str | None = metadata.param("serverAddress", default=None, check=_server_address_problem)
 
     def validate(self) -> list[metadata.Problem]:
@@ -196,8 +196,8 @@ class PromQLQuery(base.AwsParams):
         return self.activation_threshold
 
     def read(self, identity: identities.AwsIdentity) -> PromQLRead:
-        parameters = query_parameters(self.query_parameters) if self.query_parameters else ()
-        return PromQLRead(identity, self.query, parameters, timeout_seconds(self.timeout) if self.timeout else None)
+        parameters = _query_parameters(self.query_parameters) if self.query_parameters else ()
+        return PromQLRead(identity, self.query, parameters, _timeout_seconds(self.timeout) if self.timeout else None)
 
     def value(self, answer: promql.Answer) -> float:
         """The one sample's value, or the scalar's, as KEDA's ExecutePromQuery reads it."""
