@@ -106,6 +106,10 @@ def _scaler_parser(parser: argparse.ArgumentParser) -> None:
         help="seconds between StreamIsActive checks of a CloudWatch value (answered from cache between reads)",
     )  # fmt: skip
     _flag(
+        parser, "--promql-freshness", default=hubbing.promql_freshness, type=float,
+        help="seconds a PromQL answer is reused, and between StreamIsActive checks of a PromQL trigger",
+    )  # fmt: skip
+    _flag(
         parser, "--sqs-push-interval", default=hubbing.sqs_push_interval, type=float,
         help="seconds between StreamIsActive checks of a queue",
     )  # fmt: skip
@@ -200,6 +204,7 @@ def _run_scaler(args: argparse.Namespace) -> int:
             sqs_freshness=args.sqs_freshness,
             cloudwatch_late_data=args.cloudwatch_late_data,
             cloudwatch_push_interval=args.cloudwatch_push_interval,
+            promql_freshness=args.promql_freshness,
             sqs_push_interval=args.sqs_push_interval,
             stale_limit=args.stale_limit,
         ),

@@ -39,6 +39,10 @@ class HubSettings:
     cloudwatch_push_interval: float = 15.0
     """Seconds between StreamIsActive checks of a CloudWatch value (its period, if shorter): checks between its
     reads are answered from cache, so they cost nothing."""
+    promql_freshness: float = 15.0
+    """Seconds a PromQL answer is reused, and between StreamIsActive checks of an inactive PromQL trigger: one
+    request per distinct query per window. 15 s is KEDA's HPA sync, so each sync sees an answer at most one
+    sync old, as KEDA's prometheus scaler gives it at its 30 s poll."""
     sqs_push_interval: float = 2.0
     """Seconds between StreamIsActive checks of an SQS queue; each check reads a value this fresh."""
     gather_delay: float = 0.02

@@ -14,6 +14,8 @@ from kedawatch.standins import aws
 REGION = "us-east-1"
 """The stand-ins' region (DUMMY_CREDENTIALS sets it for boto3)."""
 
+pytest_plugins = ("tests.promql_fixtures",)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--long", action="store_true", help="the long mode: 10,000 hostile metadata maps, not 150")

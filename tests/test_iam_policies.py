@@ -1,8 +1,10 @@
 """The IAM policies grant exactly the AWS operations each component's code calls: nothing missing, nothing more.
 
 The calls are found in the source: every boto3 client method called in the `kedawatch.aws` modules that a
-component imports, mapped to its API operation by botocore's own service models; and the permission-only
-actions that a parameter of a call needs (an AssumeRole with `Tags` needs `sts:TagSession`).
+component imports, mapped to its API operation by botocore's own service models; the permission-only
+actions that a parameter of a call needs (an AssumeRole with `Tags` needs `sts:TagSession`); and, for the HTTP
+APIs botocore has no client for (CloudWatch's PromQL API), the IAM actions such a module declares in
+`IAM_ACTIONS` for the operation it sends, as AWS documents them.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def called_actions(modules: set[str]) -> set[str]:
                 name = node.value  # get_paginator("get_metric_data")
             if name:
                 found |= _resolve(known[name], module)
+        found |= declared_actions(tree)
     return found
 
 
@@ -83,6 +86,16 @@ def parameter_actions(modules: set[str]) -> set[str]:
             if {method, parameter} <= methods | named
         }
     return found
+
+
+def declared_actions(tree: ast.Module) -> set[str]:
+    """The actions a module declares at its top level as `IAM_ACTIONS = (...)` for an HTTP API of its own."""
+    return {
+        action
+        for node in tree.body
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "IAM_ACTIONS" for t in node.targets)
+        for action in ast.literal_eval(node.value)
+    }
 
 
 def _resolve(candidates: set[str], module: str) -> set[str]:
@@ -116,6 +129,11 @@ def test_the_scaler_may_tag_exactly_the_sessions_of_the_roles_it_may_assume() ->
     document = json.loads((ROOT / "deploy" / "iam" / "scaler-policy.json").read_text())
     (statement,) = [s for s in document["Statement"] if "sts:AssumeRole" in s["Action"]]
     assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+
+
+def test_the_promql_api_s_declared_actions_are_derived_for_the_scaler_only() -> None:
+    assert {"cloudwatch:GetMetricData", "cloudwatch:ListMetrics"} <= called_actions(imported_aws_modules("scaler"))
+    assert "cloudwatch:ListMetrics" not in called_actions(imported_aws_modules("operator"))
 
 
 def test_no_policy_grants_a_wildcard_action() -> None:

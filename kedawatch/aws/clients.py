@@ -50,6 +50,11 @@ class AwsClients:
         self._clients: dict[tuple[str, identities.AwsIdentity], Any] = {}
 
     @property
+    def aws_settings(self) -> settings.AwsSettings:
+        """The timeouts and pool sizes of these clients, for the HTTP APIs that share their identities."""
+        return self._settings
+
+    @property
     def default_region(self) -> str | None:
         """The region of the process's own configuration (AWS_REGION, AWS_DEFAULT_REGION, profile)."""
         return self._base.region_name

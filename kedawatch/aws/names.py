@@ -21,6 +21,7 @@ __all__ = [
     "cluster_name_problem",
     "endpoint_problem",
     "external_id_problem",
+    "monitoring_endpoint_region",
     "queue_name",
     "queue_url_problem",
     "region_problem",
@@ -32,6 +33,10 @@ REGION = r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$"
 ROLE_ARN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$"
 """IAM's role path and name characters (ASCII only), after any partition's `arn:aws...` prefix."""
 ACCOUNT_ID = r"^[0-9]{12}$"
+_MONITORING_ENDPOINT = re.compile(
+    rf"^https://monitoring\.(?P<region>{REGION[1:-1]})\.amazonaws\.com(?P<china>\.cn)?/?$"
+)
+"""CloudWatch's regional endpoint (the host of its PromQL API too); China's regions are under amazonaws.com.cn."""
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,75}(\.fifo)?$|^[A-Za-z0-9_-]{1,80}$")
 """SQS: 1 to 80 letters, digits, hyphens and underscores, a FIFO queue's `.fifo` suffix included."""
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$")
@@ -64,6 +69,15 @@ def account_id_problem(value: str) -> str | None:
 def endpoint_problem(value: str) -> str | None:
     url = urllib.parse.urlsplit(value)
     return None if url.scheme in ("http", "https") and url.netloc else "must be an http(s) URL"
+
+
+def monitoring_endpoint_region(value: str) -> str | None:
+    """The region whose CloudWatch endpoint `value` is (`https://monitoring.<region>.amazonaws.com`, the same
+    host botocore resolves for the region), or None when it is any other URL."""
+    found = _MONITORING_ENDPOINT.fullmatch(value)
+    if found is None or bool(found["china"]) != found["region"].startswith("cn-"):
+        return None
+    return found["region"]
 
 
 def queue_name(value: str) -> str | None:

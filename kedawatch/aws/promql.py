@@ -40,10 +40,24 @@ import botocore.utils
 from kedawatch import __version__, settings
 from kedawatch.aws import clients, errors, identities, sigv4
 
-__all__ = ["Answer", "Matrix", "PromQLClient", "Result", "Sample", "Scalar", "Series", "String", "Vector"]
+__all__ = [
+    "RESERVED_PARAMETERS",
+    "Answer",
+    "Matrix",
+    "PromQLClient",
+    "Result",
+    "Sample",
+    "Scalar",
+    "Series",
+    "String",
+    "Vector",
+]
 
 OPERATION = "QueryMetrics"
 """AWS's name for the query API, as the observer is told it (beside GetMetricData and the others)."""
+IAM_ACTIONS = ("cloudwatch:GetMetricData", "cloudwatch:ListMetrics")
+"""The IAM actions AWS documents for QueryMetrics (an HTTP API, not a boto3 operation): what a denial says the
+caller needs, and what tests/test_iam_policies.py adds to the actions it derives from boto3 calls."""
 PATH = "/api/v1/query"
 RESERVED_PARAMETERS = frozenset({"query", "time", "timeout"})
 """Set by the client itself; extra parameters may not override them."""
@@ -117,7 +131,7 @@ class PromQLClient:
         self._settings = aws_settings
         self._observe = observe
         self._lock = threading.Lock()
-        self._sessions: dict[str, botocore.httpsession.URLLib3Session] = {}
+        self._sessions: dict[tuple[str, float], botocore.httpsession.URLLib3Session] = {}
 
     def query(
         self,
@@ -129,7 +143,8 @@ class PromQLClient:
     ) -> Answer:
         """Evaluate `query` at `at` (unix seconds; the server's now if None).
 
-        `params` are extra API parameters (`limit`, ...); `timeout` (seconds) is the API's evaluation timeout.
+        `params` are extra API parameters (`limit`, ...). `timeout` (seconds) is sent as the API's evaluation
+        timeout and is how long the answer is waited for, instead of the read timeout of `aws_settings`.
         Raises `errors.AwsError`, or ValueError when `params` tries to set a parameter the client sets.
         """
         clash = RESERVED_PARAMETERS.intersection(params or {})
@@ -142,20 +157,20 @@ class PromQLClient:
             form.append(("timeout", f"{max(1, round(timeout * 1000))}ms"))  # "0ms" would time out at once
         form.extend(sorted((params or {}).items()))
         try:
-            answer = self._ask(identity, sigv4.encode_query(form).encode())
+            answer = self._ask(identity, sigv4.encode_query(form).encode(), timeout or self._settings.read_timeout)
         except errors.AwsError as exc:
             self._tell(exc.code)
             raise
         self._tell("ok")
         return answer
 
-    def _ask(self, identity: identities.AwsIdentity, body: bytes) -> Answer:
+    def _ask(self, identity: identities.AwsIdentity, body: bytes, read_timeout: float) -> Answer:
         keys = self._aws.credentials(identity)
         try:
             url = self._aws.client("cloudwatch", identity).meta.endpoint_url.rstrip("/") + PATH
             headers = sigv4.sign(keys, identity.region, "POST", url, body, _HEADERS)
             request = botocore.awsrequest.AWSRequest(method="POST", url=url, data=body, headers=headers).prepare()
-            response = self._session(url).send(request)
+            response = self._session(url, read_timeout).send(request)
         except botocore.exceptions.BotoCoreError as exc:
             raise _redacted(_transport_error(exc), keys) from None
         try:
@@ -163,18 +178,18 @@ class PromQLClient:
         except errors.AwsError as exc:
             raise _redacted(exc, keys) from None
 
-    def _session(self, url: str) -> botocore.httpsession.URLLib3Session:
-        """One connection pool per endpoint, behind the proxy and trusting the CA bundle the environment names
-        (HTTPS_PROXY, NO_PROXY, AWS_CA_BUNDLE), as botocore's own clients do."""
+    def _session(self, url: str, read_timeout: float) -> botocore.httpsession.URLLib3Session:
+        """One connection pool per endpoint and read timeout, behind the proxy and trusting the CA bundle the
+        environment names (HTTPS_PROXY, NO_PROXY, AWS_CA_BUNDLE), as botocore's own clients do."""
         with self._lock:
-            session = self._sessions.get(url)
+            session = self._sessions.get((url, read_timeout))
             if session is None:
-                session = self._sessions[url] = botocore.httpsession.URLLib3Session(
+                session = self._sessions[url, read_timeout] = botocore.httpsession.URLLib3Session(
                     # A bundle's path, a (connect, read) pair and socket options as tuples, as botocore's own
                     # endpoints pass them; its stubs say a bool, an int and strings.
                     verify=os.environ.get("AWS_CA_BUNDLE") or True,  # type: ignore[arg-type]
                     proxies=botocore.utils.get_environ_proxies(url),
-                    timeout=(self._settings.connect_timeout, self._settings.read_timeout),  # type: ignore[arg-type]
+                    timeout=(self._settings.connect_timeout, read_timeout),  # type: ignore[arg-type]
                     max_pool_connections=self._settings.max_pool_connections,
                     # No Nagle, as botocore's clients: headers and body go in two writes, +40 ms a request without.
                     socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],  # type: ignore[list-item]
@@ -212,6 +227,8 @@ def _read(status: int, headers: Mapping[str, str], content: bytes) -> Answer:
     if 200 <= status < 300 and body is not None and body.get("status") == "success":
         return _parse(body)
     code, text = _error_of(status, headers, body, content)
+    if code.startswith("AccessDenied"):
+        text += f" (QueryMetrics needs {' and '.join(IAM_ACTIONS)})"
     answer = {
         "Error": {"Code": code, "Message": f"PromQL query (HTTP {status}): {text}"},
         "ResponseMetadata": {"HTTPStatusCode": status},

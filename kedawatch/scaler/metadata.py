@@ -2,7 +2,8 @@
 
 A source declares each parameter once, as a dataclass field made by `param()`: KEDA's key, the default and
 a check. `parse()` reads the string map KEDA sends, converts each value by the field's type, collects every
-problem at once, then runs the class's own `validate()` for rules that span several fields.
+problem at once, then runs the class's own `validate()` for rules that span several fields. Keys a source
+refuses by name are listed in its `refused_keys` (key -> reason); their values are never shown.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ T = TypeVar("T", bound=Validated)
 def parse(cls: type[T], raw: Mapping[str, str]) -> T:
     """Build `cls` from KEDA's metadata map, or raise `MetadataError` naming every bad key."""
     hints = typing.get_type_hints(cls)
-    problems: list[Problem] = []
+    problems = _refused(cls, raw)
     values: dict[str, Any] = {}
     for field in dataclasses.fields(cls):  # type: ignore[arg-type]
         declared: Param | None = field.metadata.get("param")
@@ -101,6 +102,16 @@ def parse(cls: type[T], raw: Mapping[str, str]) -> T:
     if problems := parsed.validate():
         raise MetadataError(problems)
     return parsed
+
+
+def _refused(cls: type[Any], raw: Mapping[str, str]) -> list[Problem]:
+    """The keys given that `cls.refused_keys` names, without their values: a refused key may carry a secret."""
+    problems = []
+    for key, reason in getattr(cls, "refused_keys", {}).items():
+        given, text = _lookup(raw, key)
+        if text is not None:
+            problems.append(Problem(given, None, reason))
+    return problems
 
 
 def _lookup(raw: Mapping[str, str], key: str) -> tuple[str, str | None]:

@@ -12,13 +12,14 @@ from typing import Any
 from kedawatch import settings
 from kedawatch.aws import clients
 from kedawatch.scaler import reads, telemetry
-from kedawatch.scaler.sources import base, cloudwatch, sqs
+from kedawatch.scaler.sources import base, cloudwatch, promql, sqs
 
 __all__ = ["BY_NAME", "SOURCES", "fetchers"]
 
 SOURCES: tuple[type[base.Source], ...] = (
     sqs.SqsQueueDepth,
     cloudwatch.CloudWatchMetric,
+    promql.PromQLQuery,
 )
 BY_NAME = {source.name: source for source in SOURCES}
 

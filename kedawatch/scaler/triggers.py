@@ -59,7 +59,7 @@ def _source_class(raw: Mapping[str, str], problems: list[metadata.Problem]) -> t
     if len(candidates) == 1:
         return candidates[0]
     if candidates:
-        named = " and ".join(source.name for source in candidates)
+        named = " and ".join(f"{source.name} ({', '.join(_told(source, raw))})" for source in candidates)
         reason = f"is required: the metadata has keys of {'both ' if len(candidates) == 2 else ''}{named}"
     else:
         telltales = (f"{'/'.join(source.telltales)} ({source.name})" for source in registry.SOURCES)
@@ -68,9 +68,9 @@ def _source_class(raw: Mapping[str, str], problems: list[metadata.Problem]) -> t
     return None
 
 
-def _told(source: type[base.Source], raw: Mapping[str, str]) -> bool:
-    """The metadata has one of the source's telltale keys, as itself or as its resolved `<key>FromEnv`."""
-    return any(key in raw or key + "FromEnv" in raw for key in source.telltales)
+def _told(source: type[base.Source], raw: Mapping[str, str]) -> list[str]:
+    """The source's telltale keys the metadata has, as themselves or as their resolved `<key>FromEnv`."""
+    return [key for key in source.telltales if key in raw or key + "FromEnv" in raw]
 
 
 class TriggerCache:

@@ -34,7 +34,7 @@ class LoopbackServer:
         """`port` 0 picks a free one; a stopped server's port makes its successor reachable at the same URL."""
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
-        self._http = http.server.ThreadingHTTPServer(("127.0.0.1", port), _handler(self, respond))
+        self._http = _Server(("127.0.0.1", port), _handler(self, respond))
         self._http.daemon_threads = True
         self.port = int(self._http.server_address[1])
         self.url = f"http://127.0.0.1:{self.port}"
@@ -60,6 +60,12 @@ class LoopbackServer:
     def _closed(self, connection: socket.socket) -> None:
         with self._lock:
             self._connections.discard(connection)
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    request_queue_size = 1024
+    """Connections waiting to be accepted, as AWS's endpoints take many at once; socketserver's 5 drops the
+    rest while the accepting thread waits for the GIL, and their clients' connects time out."""
 
 
 def _handler(server: LoopbackServer, respond: Callable[[Request], Answer]) -> type[http.server.BaseHTTPRequestHandler]:

@@ -23,7 +23,11 @@ CW = {"namespace": "App", "metricName": "M", "dimensionName": "A", "dimensionVal
         pytest.param(
             {"source": "aws-kinesis"}, "source='aws-kinesis': must be one of aws-sqs-queue", id="unknown source"
         ),
-        pytest.param({"queueURL": QUEUE, "namespace": "App"}, "both aws-sqs-queue and aws-cloudwatch", id="ambiguous"),
+        pytest.param(
+            {"queueURL": QUEUE, "namespace": "App"},
+            "both aws-sqs-queue (queueURL) and aws-cloudwatch (namespace)",
+            id="ambiguous",
+        ),
         pytest.param({"queueURL": QUEUE, "queueLength": "ten"}, "queueLength='ten': must be a whole number", id="int"),
         pytest.param(
             {"queueURL": QUEUE, "queueLength": "0"}, "queueLength='0': must be greater than 0", id="zero target"

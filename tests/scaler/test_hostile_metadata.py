@@ -31,13 +31,15 @@ KEYS = [
     "scaleOnDelayed", "namespace", "metricName", "dimensionName", "dimensionValue", "expression",
     "targetMetricValue", "activationTargetMetricValue", "minMetricValue", "ignoreNullValues", "metricStat",
     "metricStatPeriod", "metricCollectionTime", "metricEndTimeOffset", "metricUnit", "awsRegion", "awsRoleArn",
-    "awsAccountId", "identityOwner", "awsAccessKeyID",
+    "awsAccountId", "identityOwner", "awsAccessKeyID", "query", "threshold", "activationThreshold",
+    "queryParameters", "timeout", "serverAddress", "customHeaders",
 ]  # fmt: skip
 EDGES = [
     "", " ", "0", "-1", "1", "60", "300", "1e308", "-1e308", "nan", "inf", "9" * 40, "true", "false", "p99",
     "aws-sqs-queue", "aws-cloudwatch", "us-east-1", "Sum", "a;b", ";", "ünï©ødé", "\x00", "x" * 70_000,
     "https://sqs.us-east-1.amazonaws.com/123456789012/q", "arn:aws:iam::123456789012:role/r",
-    "http://127.0.0.1:1", "SELECT AVG(x) FROM y",
+    "http://127.0.0.1:1", "SELECT AVG(x) FROM y", "aws-cloudwatch-promql", "sum(x)", "x[5m]", "a=b,c", "1m30s",
+    "(" * 1023 + "1" + ")" * 1023, "1" + "+1" * 5000, "https://monitoring.us-east-1.amazonaws.com",
 ]  # fmt: skip
 metadata_maps = strategies.dictionaries(
     strategies.one_of(strategies.sampled_from(KEYS), strategies.text(max_size=20)),

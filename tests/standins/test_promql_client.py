@@ -20,7 +20,8 @@ from kedawatch import logs, settings
 from kedawatch.aws import clients, errors, identities, promql, roles, sigv4
 from kedawatch.standins import aws
 from kedawatch.standins import promql as standin
-from tests.standins.conftest import AWS_SETTINGS, DEPTHS, RATES
+from tests.promql_fixtures import DEPTHS, RATES
+from tests.standins.conftest import AWS_SETTINGS
 
 
 def identity(server: standin.PromQLStandin, region: str = standin.REGION) -> identities.AwsIdentity:

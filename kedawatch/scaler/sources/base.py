@@ -19,6 +19,7 @@ __all__ = [
     "Fetcher",
     "NoValue",
     "Source",
+    "expiring",
     "metric_name",
     "refuse_static_credentials",
 ]
@@ -124,6 +125,11 @@ class Source(Protocol):
     def value(self, answer: Any) -> float:
         """The trigger's value from its read's answer; raises `NoValue` when there is none to give."""
         ...
+
+
+def expiring(fetched: float, freshness: float, max_age: float | None) -> float:
+    """`Fetcher.expiry` of a value that changes at any time: `freshness` after it was fetched, or `max_age`."""
+    return fetched + (freshness if max_age is None else min(freshness, max_age))
 
 
 def metric_name(*parts: str) -> str:

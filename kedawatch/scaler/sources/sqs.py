@@ -45,7 +45,7 @@ class QueueDepthFetcher:
 
     def expiry(self, read: QueueDepthRead, fetched: float, max_age: float | None) -> float:
         """A queue's depth changes all the time: fresh for `sqs_freshness`, or the asker's `max_age`."""
-        return fetched + min(self.freshness(read), self.freshness(read) if max_age is None else max_age)
+        return base.expiring(fetched, self.freshness(read), max_age)
 
     def push_interval(self, read: QueueDepthRead) -> float:
         return self._settings.sqs_push_interval
