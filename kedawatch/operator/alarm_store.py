@@ -14,10 +14,13 @@ from typing import Any, Literal, TypeVar
 
 from kedawatch.aws import alarms, clients, dashboards, identities
 from kedawatch.operator import ownership, pacing
+from kedawatch.operator.resources import crds, fields
 
 __all__ = ["AlarmStore"]
 
 T = TypeVar("T")
+ALARM_TYPES = tuple(sorted({d.spec.alarm.alarm_type for d in crds.ALARM_DEFINITIONS if d.spec.alarm is not None}))
+"""What DescribeAlarms is asked for: every type an alarm kind declares, so one sweep sees every kind's alarms."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,13 +53,13 @@ class AlarmStore:
         self._sweeping: dict[str, asyncio.Task[_Sweep]] = {}
 
     async def describe(self, region: str, name: str) -> dict[str, Any] | None:
-        return (await self._read(region, alarms.describe, [name])).get(name)
+        return (await self._read(region, alarms.describe, [name], ALARM_TYPES)).get(name)
 
     async def tags(self, region: str, arn: str) -> dict[str, str]:
         return await self._read(region, alarms.tags_of, arn)
 
-    async def put(self, region: str, composite: bool, params: Mapping[str, Any]) -> None:
-        await self._write(region, alarms.put_composite_alarm if composite else alarms.put_metric_alarm, params)
+    async def put(self, region: str, api: fields.AlarmApi, params: Mapping[str, Any]) -> None:
+        await self._write(region, api.put, params)
 
     async def delete(self, region: str, name: str) -> None:
         await self._write(region, alarms.delete, [name])
@@ -104,7 +107,7 @@ class AlarmStore:
     async def _sweep_now(self, region: str) -> _Sweep:
         started = time.monotonic()
         names = frozenset(self._tracked.get(region, set()))
-        descriptions = await self._read(region, alarms.describe, sorted(names))
+        descriptions = await self._read(region, alarms.describe, sorted(names), ALARM_TYPES)
         tags = await self._paced(
             self._reads, "resourcegroupstaggingapi", region, alarms.tags_by_arn, ownership.CLUSTER_TAG, self._cluster
         )
