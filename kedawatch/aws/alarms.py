@@ -36,9 +36,11 @@ def _chunks(names: Sequence[str]) -> Iterator[Sequence[str]]:
         yield names[start : start + BATCH]
 
 
-def describe(client: CloudWatchClient, names: Sequence[str], types: Sequence[str]) -> dict[str, dict[str, Any]]:
+def describe(
+    client: CloudWatchClient, names: Sequence[str], types: Sequence[str] = ("MetricAlarm",)
+) -> dict[str, dict[str, Any]]:
     """Each existing alarm's description by name, of the DescribeAlarms `types` asked (MetricAlarm, CompositeAlarm,
-    LogAlarm: AWS answers metric alarms only unless asked for more): ceil(len(names) / 100) calls."""
+    LogAlarm; metric alarms only by default, as AWS answers): ceil(len(names) / 100) calls."""
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(sorted(set(names))):
         # AWS answers 50 alarms a page unless MaxRecords says more: without it, half of 100 names go unseen.

@@ -1,4 +1,5 @@
-"""The operator's access to CloudWatch alarms and dashboards: paced writes, and batched sweeps for the periodic resync.
+"""The operator's access to CloudWatch alarms, mute rules and dashboards: paced writes, and batched sweeps for the
+periodic resync.
 
 A sweep reads every tracked alarm of a region at once: ceil(alarms / 100) DescribeAlarms and
 ceil(alarms / 100) tagging pages, shared by every object's timer that asks within the sweep's age.
@@ -12,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar
 
-from kedawatch.aws import alarms, clients, dashboards, identities
+from kedawatch.aws import alarms, clients, dashboards, identities, mute_rules
 from kedawatch.operator import ownership, pacing
 from kedawatch.operator.resources import crds, fields
 
@@ -67,6 +68,15 @@ class AlarmStore:
     async def set_tags(self, region: str, arn: str, current: Mapping[str, str], desired: Mapping[str, str]) -> None:
         if dict(current) != dict(desired):
             await self._write(region, alarms.set_tags, arn, current, desired)
+
+    async def mute_rule(self, region: str, name: str) -> dict[str, Any] | None:
+        return await self._read(region, mute_rules.get, name)
+
+    async def put_mute_rule(self, region: str, params: Mapping[str, Any]) -> None:
+        await self._write(region, mute_rules.put, params)
+
+    async def delete_mute_rule(self, region: str, name: str) -> None:
+        await self._write(region, mute_rules.delete, name)
 
     async def put_dashboard(self, region: str, name: str, body: Mapping[str, Any]) -> None:
         await self._write(region, dashboards.put, name, body)

@@ -101,8 +101,9 @@ def kind_permissions(*, peering: str | None = None) -> set[tuple[str, str, str]]
     for definition in crds.DEFINITIONS:
         granted |= {(definition.group, definition.plural, verb) for verb in ("get", "list", "watch", "patch")}
         granted |= {(definition.group, f"{definition.plural}/status", verb) for verb in ("get", "patch")}
-    alarms, apps, scaled = crds.METRIC_ALARMS, crds.APPS, crds.SCALED_OBJECTS
-    granted |= {(alarms.group, alarms.plural, verb) for verb in ("create", "delete")}
+    apps, scaled = crds.APPS, crds.SCALED_OBJECTS
+    for child in (crds.METRIC_ALARMS, crds.LOG_ALARMS, crds.MUTE_RULES):  # what an AppObservability creates
+        granted |= {(child.group, child.plural, verb) for verb in ("create", "delete")}
     granted |= {(apps.group, f"{apps.plural}/finalizers", "update")}
     granted |= {(scaled.group, scaled.plural, verb) for verb in ("get", "list", "watch", "create", "patch", "delete")}
     granted |= {(group, "events", verb) for group in ("", "events.k8s.io") for verb in ("create", "patch")}

@@ -135,6 +135,9 @@ def _desired(obj: AlarmObject, ctx: kernel.Context) -> tuple[_Desired | None, li
     problems: list[str] = []
     if obj.definition.legacy:
         spec, problems = legacy.to_native(kind, obj.spec)
+    if obj.api.complete is not None:
+        spec, missing = obj.api.complete(dict(spec), ctx.settings)
+        problems += missing
     problems += fields.validate(kind, spec)
     if problems:
         return None, problems
@@ -174,7 +177,7 @@ async def _converge(obj: AlarmObject, ctx: kernel.Context, desired: _Desired, ca
         )
         return _status(obj, False, "Conflict", message, desired)
     if current is None:
-        await store.put(region, obj.api, {**desired.params, "Tags": _tag_list(desired.tags)})
+        await store.put(region, obj.api, {**desired.params, "Tags": kernel.tag_list(desired.tags)})
         # New alarms start unevaluated; the next state sweep brings the ARN, saving a read per creation.
         current = {"StateValue": "INSUFFICIENT_DATA", "StateReason": "created; not evaluated yet"}
     else:
@@ -234,7 +237,3 @@ def _refused(obj: AlarmObject) -> bool:
         c.get("type") == "Synced" and c.get("reason") in _REFUSALS and c.get("observedGeneration") == obj.generation
         for c in obj.status.get("conditions", [])
     )
-
-
-def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]

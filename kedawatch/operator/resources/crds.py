@@ -11,7 +11,9 @@ import yaml
 from kedawatch.operator.resources.app_observability import APP_OBSERVABILITY
 from kedawatch.operator.resources.composite_alarm import COMPOSITE_ALARM
 from kedawatch.operator.resources.fields import Kind
+from kedawatch.operator.resources.log_alarm import LOG_ALARM
 from kedawatch.operator.resources.metric_alarm import METRIC_ALARM
+from kedawatch.operator.resources.mute_rule import mute_rule_kind
 
 __all__ = [
     "ALARM_DEFINITIONS",
@@ -19,7 +21,9 @@ __all__ = [
     "COMPOSITE_ALARMS",
     "DEFINITIONS",
     "LEGACY_METRIC_ALARMS",
+    "LOG_ALARMS",
     "METRIC_ALARMS",
+    "MUTE_RULES",
     "SCALED_OBJECTS",
     "Definition",
     "Reference",
@@ -57,6 +61,32 @@ ALARM_STATUS = {
         "conditions": _CONDITIONS,
     },
 }
+MUTE_RULE_STATUS = {
+    "type": "object",
+    "x-kubernetes-preserve-unknown-fields": True,
+    "properties": {
+        "muteRuleName": {"type": "string"},
+        "muteRuleArn": {"type": "string"},
+        "region": {"type": "string"},
+        "state": {"type": "string"},
+        "active": {"type": "boolean"},
+        "activeUntil": {"type": "string"},
+        "nextWindowStart": {"type": "string"},
+        "nextWindowEnd": {"type": "string"},
+        "targets": {"type": "array", "items": {"type": "string"}},
+        "targetCount": {"type": "integer"},
+        "unresolvedTargets": {"type": "array", "items": {"type": "string"}},
+        "observedGeneration": {"type": "integer"},
+        "conditions": _CONDITIONS,
+    },
+}
+MUTE_RULE_COLUMNS = (
+    {"name": "State", "type": "string", "jsonPath": ".status.state"},
+    {"name": "Next", "type": "string", "jsonPath": ".status.nextWindowStart"},
+    {"name": "Targets", "type": "integer", "jsonPath": ".status.targetCount"},
+    {"name": "Synced", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Synced")].status'},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+)
 ALARM_COLUMNS = [
     {"name": "State", "type": "string", "jsonPath": ".status.state"},
     {"name": "Alarm", "type": "string", "jsonPath": ".status.alarmName"},
@@ -188,8 +218,30 @@ LEGACY_COMPOSITE_ALARMS = Definition(
     COMPOSITE_ALARM,
     legacy=True,
 )
-DEFINITIONS = (METRIC_ALARMS, COMPOSITE_ALARMS, APPS, LEGACY_METRIC_ALARMS, LEGACY_COMPOSITE_ALARMS)
-ALARM_DEFINITIONS = (METRIC_ALARMS, COMPOSITE_ALARMS, LEGACY_METRIC_ALARMS, LEGACY_COMPOSITE_ALARMS)
+LOG_ALARMS = Definition(
+    "kedawatch.io",
+    "v1alpha1",
+    "CloudWatchLogAlarm",
+    "cloudwatchlogalarms",
+    "cloudwatchlogalarm",
+    LOG_ALARM,
+    ("cwlogalarm", "cwla"),
+)
+ALARM_DEFINITIONS = (METRIC_ALARMS, COMPOSITE_ALARMS, LEGACY_METRIC_ALARMS, LEGACY_COMPOSITE_ALARMS, LOG_ALARMS)
+MUTE_RULES = Definition(
+    "kedawatch.io",
+    "v1alpha1",
+    "CloudWatchAlarmMuteRule",
+    "cloudwatchalarmmuterules",
+    "cloudwatchalarmmuterule",
+    mute_rule_kind([definition.kind for definition in ALARM_DEFINITIONS]),
+    ("cwmute",),
+    status=MUTE_RULE_STATUS,
+    columns=MUTE_RULE_COLUMNS,
+)
+DEFINITIONS = (
+    METRIC_ALARMS, COMPOSITE_ALARMS, APPS, LEGACY_METRIC_ALARMS, LEGACY_COMPOSITE_ALARMS, LOG_ALARMS, MUTE_RULES
+)  # fmt: skip
 SCALED_OBJECTS = Reference("keda.sh", "v1alpha1", "ScaledObject", "scaledobjects")
 """KEDA's kind, which AppObservability generates."""
 

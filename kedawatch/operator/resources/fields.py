@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema
 
+from kedawatch import settings
 from kedawatch.aws import names
 
 __all__ = ["AlarmApi", "Field", "Kind", "Rule", "Spec", "plain_schema", "string_list", "validate"]
@@ -69,7 +70,7 @@ class AlarmApi:
     """What DescribeAlarms answers for a parameter the params leave out."""
     comparable: Callable[[Mapping[str, Any]], dict[str, Any]] = _same
     """Params or a description, recast so that the two compare: what AWS adds or spells its own way undone."""
-    complete: Callable[[dict[str, Any], Any], tuple[dict[str, Any], list[str]]] | None = None
+    complete: Callable[[dict[str, Any], settings.OperatorSettings], tuple[dict[str, Any], list[str]]] | None = None
     """(spec, the operator's settings) -> the spec with the operator's defaults, and what is still missing."""
 
 
