@@ -122,6 +122,7 @@ def _add_rendering(parser: argparse.ArgumentParser, region: str | None) -> None:
         parser, "--scaler-authentication", default=None,
         help="Kind/name of the TriggerAuthentication with KEDA's client certificate (mTLS)",
     )  # fmt: skip
+    _flag(parser, "--log-query-role-arn", default=None, help="role log alarms' queries run as when they name none")
 
 
 def _operator_parser(parser: argparse.ArgumentParser) -> None:
@@ -136,7 +137,6 @@ def _operator_parser(parser: argparse.ArgumentParser) -> None:
     _flag(parser, "--liveness", default=None, help="liveness endpoint, e.g. http://0.0.0.0:8081/healthz")
     _add_policy(parser)
     _flag(parser, "--account-id", default=None, help="own AWS account, {account} in the policy (else STS)")
-    _flag(parser, "--log-query-role-arn", default=None, help="role log alarms' queries run as when they name none")
     _flag(parser, "--state-interval", default=defaults.state_interval, type=float, help="seconds between state copies")
     _flag(parser, "--drift-interval", default=defaults.drift_interval, type=float, help="seconds between drift checks")
     _flag(parser, "--write-rate", default=defaults.write_rate, type=float, help="alarm writes per second at most")

@@ -94,6 +94,18 @@ ALARM_COLUMNS = [
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]
 LOOSE = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+_CHILD_ALARMS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "object": {"type": "string"},
+            "alarmName": {"type": "string"},
+            "state": {"type": "string"},
+        },
+    },
+}
 APP_STATUS = {
     "type": "object",
     "x-kubernetes-preserve-unknown-fields": True,
@@ -103,15 +115,18 @@ APP_STATUS = {
         "scaledObject": {"type": "string"},
         "dashboard": {"type": "string"},
         "alarmsInAlarm": {"type": "integer"},
-        "alarms": {
+        "alarms": _CHILD_ALARMS,
+        "logAlarms": _CHILD_ALARMS,
+        "maintenanceWindows": {
             "type": "array",
             "items": {
                 "type": "object",
                 "properties": {
                     "name": {"type": "string"},
                     "object": {"type": "string"},
-                    "alarmName": {"type": "string"},
+                    "muteRuleName": {"type": "string"},
                     "state": {"type": "string"},
+                    "nextWindowStart": {"type": "string"},
                 },
             },
         },

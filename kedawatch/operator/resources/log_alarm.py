@@ -18,7 +18,7 @@ from kedawatch.aws import alarms, names
 from kedawatch.operator.resources import common
 from kedawatch.operator.resources.fields import AlarmApi, Field, Kind, Rule
 
-__all__ = ["LOG_ALARM", "application_log_group"]
+__all__ = ["LOG_ALARM", "MAX_OFFSET", "application_log_group"]
 
 OPERATORS = (
     "GreaterThanOrEqualToThreshold",

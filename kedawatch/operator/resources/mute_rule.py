@@ -16,7 +16,7 @@ from kedawatch.aws import mute_schedules
 from kedawatch.operator.resources import common
 from kedawatch.operator.resources.fields import Field, Kind, Rule, Spec
 
-__all__ = ["MAX_TARGETS", "comparable", "instant", "mute_rule_kind", "selected"]
+__all__ = ["DATES", "DESCRIPTION", "MAX_TARGETS", "SCHEDULE", "comparable", "instant", "mute_rule_kind", "selected"]
 
 MAX_TARGETS = 100
 """Alarms a mute rule targets at most (PutAlarmMuteRule's MuteTargets.AlarmNames)."""
@@ -111,6 +111,31 @@ RULES = (
 )
 
 
+SCHEDULE = Field(
+    "schedule",
+    {
+        "type": "object",
+        "required": ["expression", "duration"],
+        "properties": {
+            "expression": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": _EXPRESSION},
+            "duration": {"type": "string", "minLength": 1, "maxLength": 50, "pattern": _DURATION},
+            "timezone": {"type": "string", "minLength": 1, "maxLength": 50},
+        },
+        "description": "cron(Minutes Hours Day-of-month Month Day-of-week) or at(yyyy-MM-ddThh:mm), read in"
+        " timezone (default UTC); each window lasts duration (ISO 8601, PT1M to P15D).",
+    },
+    aws="Rule.Schedule",
+    to_aws=common.pascal,
+    required=True,
+    check=_schedule_problems,
+)
+DATES = (
+    Field("startDate", _DATE, aws="StartDate", to_aws=instant, check=_date_problems),
+    Field("expireDate", _DATE, aws="ExpireDate", to_aws=instant, check=_date_problems),
+)
+DESCRIPTION = Field("description", {"type": "string", "maxLength": 1024}, aws="Description")
+
+
 def mute_rule_kind(alarm_kinds: Sequence[str]) -> Kind:
     """The kind, whose targets may name objects of `alarm_kinds` (the first is the default)."""
     fields = (
@@ -125,28 +150,10 @@ def mute_rule_kind(alarm_kinds: Sequence[str]) -> Kind:
         ),
         _IDENTITY["region"],
         _IDENTITY["deletionPolicy"],
-        Field("description", {"type": "string", "maxLength": 1024}, aws="Description"),
+        DESCRIPTION,
         _IDENTITY["tags"],
-        Field(
-            "schedule",
-            {
-                "type": "object",
-                "required": ["expression", "duration"],
-                "properties": {
-                    "expression": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": _EXPRESSION},
-                    "duration": {"type": "string", "minLength": 1, "maxLength": 50, "pattern": _DURATION},
-                    "timezone": {"type": "string", "minLength": 1, "maxLength": 50},
-                },
-                "description": "cron(Minutes Hours Day-of-month Month Day-of-week) or at(yyyy-MM-ddThh:mm), read in"
-                " timezone (default UTC); each window lasts duration (ISO 8601, PT1M to P15D).",
-            },
-            aws="Rule.Schedule",
-            to_aws=common.pascal,
-            required=True,
-            check=_schedule_problems,
-        ),
-        Field("startDate", _DATE, aws="StartDate", to_aws=instant, check=_date_problems),
-        Field("expireDate", _DATE, aws="ExpireDate", to_aws=instant, check=_date_problems),
+        SCHEDULE,
+        *DATES,
         Field("targets", _targets(alarm_kinds), required=True),
     )
     return Kind(fields, RULES)
