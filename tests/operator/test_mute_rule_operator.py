@@ -52,7 +52,9 @@ def test_a_selectors_targets_follow_the_alarms_as_they_come_and_go(operator: Clu
     eventually(lambda: targets_of(cloudwatch) == [])
 
 
-def test_an_active_window_is_shown_and_told_in_an_event(operator: Cluster, cloudwatch: Any) -> None:
+def test_a_window_opening_and_closing_is_shown_and_told_in_events_and_deletion_removes_the_rule(
+    operator: Cluster, cloudwatch: Any
+) -> None:
     operator.create(alarm_object("pods"))
     eventually(lambda: synced(operator, "pods"))
     window = {"expression": at(NOW - datetime.timedelta(minutes=10)), "duration": "PT1H"}
@@ -61,3 +63,11 @@ def test_an_active_window_is_shown_and_told_in_an_event(operator: Cluster, cloud
     assert (rule["status"]["state"], rule["status"]["active"]) == ("ACTIVE", True)
     events = eventually(lambda: [e for e in operator.events("nightly") if e["reason"] == "MuteState"])
     assert "is ACTIVE: 1 alarms' actions muted until" in events[0]["message"]
+    later = {"expression": at(NOW + datetime.timedelta(days=2)), "duration": "PT1H"}
+    operator.patch(crds.MUTE_RULES, "nightly", {"spec": {"schedule": later}})
+    rule = eventually(lambda: (o := operator.get(crds.MUTE_RULES, "nightly")) and o["status"]["state"] == "SCHEDULED" and o)  # fmt: skip
+    assert rule["status"]["nextWindowStart"] == f"{NOW + datetime.timedelta(days=2):%Y-%m-%dT%H:%M}:00Z"
+    eventually(lambda: [e for e in operator.events("nightly") if e["message"].endswith("is SCHEDULED")])
+    operator.delete(crds.MUTE_RULES, "nightly")
+    eventually(lambda: operator.get(crds.MUTE_RULES, "nightly") is None)
+    assert cloudwatch.list_alarm_mute_rules()["AlarmMuteRuleSummaries"] == []

@@ -42,6 +42,12 @@ def application_log_group(cluster: str) -> str:
     return tenancy.APPLICATION_LOG_GROUP.replace("{cluster}", cluster)
 
 
+def _schedule(schedule: Mapping[str, Any]) -> dict[str, Any]:
+    """`expression` is AWS's ScheduleExpression; the offsets keep their names."""
+    offsets = {key: value for key, value in schedule.items() if key != "expression"}
+    return {"ScheduleExpression": schedule["expression"], **common.pascal(offsets)}
+
+
 FIELDS = (
     *common.IDENTITY,
     Field(
@@ -80,7 +86,7 @@ FIELDS = (
             " ends (default 0).",
         },
         aws=f"{_QUERY}.ScheduleConfiguration",
-        to_aws=common.pascal,
+        to_aws=_schedule,
         required=True,
     ),
     Field(

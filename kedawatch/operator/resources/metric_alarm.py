@@ -298,16 +298,16 @@ def _evaluated_periods(spec: Spec) -> list[int]:
 _WALL_CLOCK = str(list(vocabulary.WALL_CLOCK_PERIODS))
 EVALUATION_RULES = (
     Rule(
-        "!has(self.evaluationInterval) || self.evaluationInterval == 10 || self.evaluationInterval == 20"
-        " || self.evaluationInterval == 30 || self.evaluationInterval % 60 == 0",
-        "evaluationInterval must be 10, 20, 30 or a multiple of 60",
-        lambda s: "evaluationInterval" not in s or vocabulary.alarm_period_ok(s["evaluationInterval"]),
-    ),
-    Rule(
         "!has(self.evaluationInterval) || has(self.evaluationCriteria)",
         "evaluationInterval goes with evaluationCriteria only: an alarm on metricName or metrics is evaluated"
         " every period",
         lambda s: "evaluationInterval" not in s or "evaluationCriteria" in s,
+    ),
+    Rule(
+        "!has(self.evaluationInterval) || self.evaluationInterval == 10 || self.evaluationInterval == 20"
+        " || self.evaluationInterval == 30 || self.evaluationInterval % 60 == 0",
+        "evaluationInterval must be 10, 20, 30 or a multiple of 60",
+        lambda s: "evaluationInterval" not in s or vocabulary.alarm_period_ok(s["evaluationInterval"]),
     ),
     Rule(
         "!has(self.evaluationWindow) || has(self.evaluationWindow.slidingWindow)"
