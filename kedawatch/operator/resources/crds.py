@@ -61,14 +61,12 @@ ALARM_STATUS = {
         "conditions": _CONDITIONS,
     },
 }
+_SHARED = ("region", "state", "observedGeneration", "conditions")
 MUTE_RULE_STATUS = {
-    "type": "object",
-    "x-kubernetes-preserve-unknown-fields": True,
+    **ALARM_STATUS,
     "properties": {
         "muteRuleName": {"type": "string"},
         "muteRuleArn": {"type": "string"},
-        "region": {"type": "string"},
-        "state": {"type": "string"},
         "active": {"type": "boolean"},
         "activeUntil": {"type": "string"},
         "nextWindowStart": {"type": "string"},
@@ -76,8 +74,7 @@ MUTE_RULE_STATUS = {
         "targets": {"type": "array", "items": {"type": "string"}},
         "targetCount": {"type": "integer"},
         "unresolvedTargets": {"type": "array", "items": {"type": "string"}},
-        "observedGeneration": {"type": "integer"},
-        "conditions": _CONDITIONS,
+        **{key: ALARM_STATUS["properties"][key] for key in _SHARED},  # type: ignore[index]
     },
 }
 MUTE_RULE_COLUMNS = (
