@@ -156,7 +156,8 @@ def _mute_rule_object(
     definition: crds.Definition, body: kopf.Body, kwargs: dict[str, Any]
 ) -> mute_rules.MuteRuleObject:
     namespace = body.get("metadata", {}).get("namespace", "")
-    candidates = [candidate for index in TARGETS for candidate in kwargs[index].get(namespace, [])]
+    # An index of a kind whose CRD the cluster lacks (a cw.aws.com one) holds nothing.
+    candidates = [candidate for index in TARGETS for candidate in kwargs.get(index, {}).get(namespace, [])]
     return mute_rules.MuteRuleObject(definition, dict(body), candidates)
 
 
