@@ -230,6 +230,9 @@ async def test_the_next_window_waits_for_the_start_date_and_stops_at_the_expire_
     assert (status["nextWindowStart"], status["nextWindowEnd"]) == (
         stamp(start), stamp(start + datetime.timedelta(hours=1)),
     )  # fmt: skip
+    harness.calls.clear()
+    await mute_rules.refresh_mute_rule(rule_object(spec, status), harness.ctx)
+    assert harness.writes() == 0, "the dates AWS answers are the same instants"
 
 
 async def test_targets_resolve_to_synced_alarms_of_the_rules_region_and_name_the_others(harness: Harness) -> None:
