@@ -138,6 +138,7 @@ def _add_rendering(parser: argparse.ArgumentParser, region: str | None) -> None:
         parser, "--scaler-authentication", default=None,
         help="Kind/name of the TriggerAuthentication with KEDA's client certificate (mTLS)",
     )  # fmt: skip
+    _flag(parser, "--log-query-role-arn", default=None, help="role log alarms' queries run as when they name none")
 
 
 def _operator_parser(parser: argparse.ArgumentParser) -> None:

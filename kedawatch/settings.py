@@ -130,6 +130,9 @@ class OperatorSettings:
     own account only, no role assumption for AppObservability triggers."""
     account_id: str | None = None
     """The cluster's own AWS account, `{account}` in the policy; None asks STS (GetCallerIdentity) at start."""
+    log_query_role_arn: str | None = None
+    """The IAM role CloudWatch runs a log alarm's scheduled query as when the alarm names none (`queryRoleArn`); the
+    cluster admin scopes it to the log groups the tenant policy allows. None: every log alarm must name its own."""
     liveness: str | None = None
     """kopf's liveness endpoint, e.g. http://0.0.0.0:8081/healthz."""
     peering: str | None = None

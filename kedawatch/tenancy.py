@@ -1,4 +1,5 @@
-"""The cluster admin's tenant policy: which roles, regions, endpoints and alarm actions each namespace may use.
+"""The cluster admin's tenant policy: which roles, regions, endpoints, alarm actions and log groups each namespace
+may use.
 
 Both components act with their own pod identity on behalf of every namespace: the scaler assumes a trigger's
 `awsRoleArn` and reads through its `awsEndpoint`; the operator writes alarms whose actions publish to SNS
@@ -6,11 +7,12 @@ topics, invoke Lambdas or scale groups. Without a policy, any team could borrow 
 another's on-call. The policy is a JSON file read once at start (the Helm chart renders it from its
 `tenancy` values). A namespace gets the first rule whose `namespaces` patterns match it; what that rule
 leaves out comes from `default`. Patterns are shell globs (`*`, `?`, `[...]`), matched case-sensitively;
-`{account}` in a pattern stands for the cluster's own AWS account.
+`{account}` in a pattern stands for the cluster's own AWS account, `{cluster}` for the operator's cluster name.
 
-The defaults allow any region, no role assumption, no per-trigger endpoint, and alarm actions only in the
+The defaults allow any region, no role assumption, no per-trigger endpoint, alarm actions only in the
 cluster's own account (so neither another account's topics nor `arn:aws:automate:` EC2 actions, which
-could stop any team's instance).
+could stop any team's instance), and log alarms only on the cluster's own Container Insights application log
+group (where every namespace's container logs land; a log alarm's query filters them by namespace).
 
 `roles` says how the scaler assumes the roles a namespace may use (it grants none): the first entry whose
 `match` fits the role's ARN may require an external id (`true` for `{cluster}/{namespace}`, or a template
@@ -29,10 +31,18 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Denied", "PolicyError", "TenantPolicy", "load", "parse"]
+__all__ = ["APPLICATION_LOG_GROUP", "Denied", "PolicyError", "TenantPolicy", "load", "parse"]
 
-_KEYS = ("roleArns", "regions", "endpoints", "actionArns")
-_DEFAULT = {"roleArns": (), "regions": ("*",), "endpoints": (), "actionArns": ("arn:*:*:*:{account}:*",)}
+_KEYS = ("roleArns", "regions", "endpoints", "actionArns", "logGroups")
+APPLICATION_LOG_GROUP = "/aws/containerinsights/{cluster}/application"
+"""Container Insights' log group of a cluster's container logs (Fluent Bit's `log_group_name`)."""
+_DEFAULT = {
+    "roleArns": (),
+    "regions": ("*",),
+    "endpoints": (),
+    "actionArns": ("arn:*:*:*:{account}:*",),
+    "logGroups": (APPLICATION_LOG_GROUP, f"arn:*:logs:*:{{account}}:log-group:{APPLICATION_LOG_GROUP}"),
+}
 _ROLE_KEYS = ("match", "externalId", "sessionTags")
 _DEFAULT_EXTERNAL_ID = "{cluster}/{namespace}"
 """The external id of `externalId: true`."""
@@ -60,6 +70,8 @@ _FIELDS = {
     "awsRegion": "regions",
     "awsEndpoint": "endpoints",
     "action": "action_arns",
+    "role": "role_arns",
+    "log group": "log_groups",
 }
 
 
@@ -71,6 +83,7 @@ class Rule:
     regions: tuple[str, ...]
     endpoints: tuple[str, ...]
     action_arns: tuple[str, ...]
+    log_groups: tuple[str, ...]
 
     def check(self, namespace: str, what: str, value: str) -> None:
         if not any(fnmatch.fnmatchcase(value, pattern) for pattern in getattr(self, _FIELDS[what])):
@@ -131,26 +144,39 @@ class TenantPolicy:
 
     def check_actions(self, namespace: str, arns: Iterable[str]) -> None:
         """Raise `Denied` unless `namespace`'s alarms may call every one of `arns`."""
+        self._check_all(namespace, "action", arns)
+
+    def check_log_groups(self, namespace: str, identifiers: Iterable[str]) -> None:
+        """Raise `Denied` unless `namespace`'s log alarms may query every one of these log groups (names or ARNs)."""
+        self._check_all(namespace, "log group", identifiers)
+
+    def check_roles(self, namespace: str, arns: Iterable[str]) -> None:
+        """Raise `Denied` unless `namespace` may have CloudWatch act as each of these roles for it (a log alarm's
+        query and log-line roles)."""
+        self._check_all(namespace, "role", arns)
+
+    def _check_all(self, namespace: str, what: str, values: Iterable[str]) -> None:
         rule = self.rule_for(namespace)
-        for arn in arns:
-            rule.check(namespace, "action", arn)
+        for value in values:
+            rule.check(namespace, what, value)
 
 
-def load(path: Path | None, account: str | None = None) -> TenantPolicy:
-    """The policy in `path` (None: the defaults), with `{account}` made `account` (None: matches no account)."""
+def load(path: Path | None, account: str | None = None, cluster: str | None = None) -> TenantPolicy:
+    """The policy in `path` (None: the defaults), with `{account}` made `account` and `{cluster}` made `cluster`
+    (None: matches no account, no cluster)."""
     data: Mapping[str, Any] = {}
     if path is not None:
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
             raise PolicyError(f"tenant policy {path}: {exc}") from exc
-    return parse(data, account)
+    return parse(data, account, cluster)
 
 
-def parse(data: Any, account: str | None) -> TenantPolicy:
+def parse(data: Any, account: str | None, cluster: str | None = None) -> TenantPolicy:
     _require(isinstance(data, Mapping), "the policy", "must be an object")
     _unknown(data, ("default", "namespaces", "roles"), "the policy")
-    fill = functools.partial(_fill, account=account or "{no account}")
+    fill = functools.partial(_fill, account=account or "{no account}", cluster=cluster or "{no cluster}")
     default_data = data.get("default", {})
     _require(isinstance(default_data, Mapping), "default", "must be an object")
     _unknown(default_data, _KEYS, "default")
@@ -204,7 +230,14 @@ def _external_id(value: Any, where: str) -> str | None:
 
 
 def _rule(name: str, patterns: Mapping[str, tuple[str, ...]]) -> Rule:
-    return Rule(name, patterns["roleArns"], patterns["regions"], patterns["endpoints"], patterns["actionArns"])
+    return Rule(
+        name,
+        patterns["roleArns"],
+        patterns["regions"],
+        patterns["endpoints"],
+        patterns["actionArns"],
+        patterns["logGroups"],
+    )
 
 
 def _patterns(data: Mapping[str, Any], key: str, where: str, default: tuple[str, ...] | None) -> tuple[str, ...]:
@@ -216,8 +249,8 @@ def _patterns(data: Mapping[str, Any], key: str, where: str, default: tuple[str,
     return tuple(value)
 
 
-def _fill(patterns: tuple[str, ...], account: str) -> tuple[str, ...]:
-    return tuple(pattern.replace("{account}", account) for pattern in patterns)
+def _fill(patterns: tuple[str, ...], account: str, cluster: str) -> tuple[str, ...]:
+    return tuple(pattern.replace("{account}", account).replace("{cluster}", cluster) for pattern in patterns)
 
 
 def _unknown(data: Mapping[str, Any], known: Iterable[str], where: str) -> None:

@@ -61,6 +61,37 @@ def test_an_unknown_account_allows_no_action() -> None:
     assert "tenancy rule default" in denial(defaults.check_actions, "x", [f"arn:aws:sns:us-east-1:{ACCOUNT}:pager"])
 
 
+def test_by_default_log_alarms_query_only_the_clusters_own_application_log_group() -> None:
+    defaults = tenancy.load(None, ACCOUNT, "prod-eu")
+    defaults.check_log_groups(
+        "anyone",
+        ["/aws/containerinsights/prod-eu/application",
+         f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/containerinsights/prod-eu/application"],
+    )  # fmt: skip
+    assert denial(defaults.check_log_groups, "anyone", ["/aws/containerinsights/prod-eu/host"]) == (
+        "namespace 'anyone' may not use log group '/aws/containerinsights/prod-eu/host': tenancy rule default allows"
+        f" /aws/containerinsights/prod-eu/application, arn:*:logs:*:{ACCOUNT}:log-group:/aws/containerinsights/prod-eu/application"
+    )
+    assert "444455556666" in denial(
+        defaults.check_log_groups, "x", ["arn:aws:logs:eu-west-1:444455556666:log-group:/aws/containerinsights/prod-eu/application"]
+    )  # fmt: skip
+    assert "prod-eu" in denial(tenancy.load(None, ACCOUNT).check_log_groups, "x", ["/aws/containerinsights/prod-eu/application"])  # fmt: skip
+
+
+def test_a_rule_gives_its_namespaces_their_log_groups_and_roles_for_log_alarms() -> None:
+    policy = tenancy.parse(
+        {"namespaces": [{"match": ["team-a"], "logGroups": ["/aws/{cluster}/team-a/*"], "roleArns": ["*:role/team-a-*"]}]},
+        ACCOUNT,
+        "prod",
+    )  # fmt: skip
+    policy.check_log_groups("team-a", ["/aws/prod/team-a/api"])
+    policy.check_roles("team-a", [f"arn:aws:iam::{ACCOUNT}:role/team-a-logs"])
+    assert "allows /aws/prod/team-a/*" in denial(policy.check_log_groups, "team-a", ["/aws/containerinsights/prod/application"])  # fmt: skip
+    assert denial(policy.check_roles, "team-b", [f"arn:aws:iam::{ACCOUNT}:role/team-a-logs"]) == (
+        f"namespace 'team-b' may not use role 'arn:aws:iam::{ACCOUNT}:role/team-a-logs': tenancy rule default allows none"
+    )
+
+
 def test_the_first_matching_rule_applies_and_inherits_what_it_leaves_out(policy: tenancy.TenantPolicy) -> None:
     policy.check_identity("team-a-batch", "eu-west-1", f"arn:aws:iam::{ACCOUNT}:role/team-a-reader", None)
     region = denial(policy.check_identity, "team-a", "ap-south-1", None, None)
@@ -101,6 +132,7 @@ def test_endpoints_are_allowed_only_where_a_rule_lists_them(policy: tenancy.Tena
         ({"roles": [{"match": ["*"], "sessionTags": "yes"}]}, 'roles[0].sessionTags must be true or false, not "yes"'),
         ({"roles": [{"match": ["*"], "externalId": 7}]}, "roles[0].externalId must be true or a template such as"),
         ({"roles": [{"match": ["*"], "externalId": "{namspace}"}]}, "may name {cluster} and {namespace} only"),
+        ({"default": {"logGroups": "/aws/x"}}, 'default.logGroups must be a list of non-empty strings, not "/aws/x"'),
     ],
 )
 def test_a_malformed_policy_names_the_key(data: Any, named: str) -> None:

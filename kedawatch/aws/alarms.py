@@ -20,6 +20,7 @@ __all__ = [
     "delete",
     "describe",
     "put_composite_alarm",
+    "put_log_alarm",
     "put_metric_alarm",
     "set_tags",
     "tags_by_arn",
@@ -35,19 +36,24 @@ def _chunks(names: Sequence[str]) -> Iterator[Sequence[str]]:
         yield names[start : start + BATCH]
 
 
-def describe(client: CloudWatchClient, names: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Each existing alarm's description, metric or composite, by name: ceil(len(names) / 100) calls."""
+def describe(
+    client: CloudWatchClient, names: Sequence[str], types: Sequence[str] = ("MetricAlarm",)
+) -> dict[str, dict[str, Any]]:
+    """Each existing alarm's description by name, of the DescribeAlarms `types` asked (MetricAlarm, CompositeAlarm,
+    LogAlarm; metric alarms only by default, as AWS answers): ceil(len(names) / 100) calls."""
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(sorted(set(names))):
         # AWS answers 50 alarms a page unless MaxRecords says more: without it, half of 100 names go unseen.
         answer = calls.call(
             client.describe_alarms,
             AlarmNames=list(chunk),
-            AlarmTypes=["MetricAlarm", "CompositeAlarm"],
+            AlarmTypes=list(types),  # type: ignore[arg-type]  # the kinds' declared types: AWS refuses others
             MaxRecords=BATCH,
         )
-        for alarm in [*answer.get("MetricAlarms", []), *answer.get("CompositeAlarms", [])]:
-            found[alarm["AlarmName"]] = cast(dict[str, Any], alarm)
+        listed = cast(dict[str, list[dict[str, Any]]], answer)
+        for alarm_type in types:
+            for alarm in listed.get(f"{alarm_type}s", []):
+                found[alarm["AlarmName"]] = alarm
     return found
 
 
@@ -57,6 +63,10 @@ def put_metric_alarm(client: CloudWatchClient, params: Mapping[str, Any]) -> Non
 
 def put_composite_alarm(client: CloudWatchClient, params: Mapping[str, Any]) -> None:
     calls.call(client.put_composite_alarm, **params)
+
+
+def put_log_alarm(client: CloudWatchClient, params: Mapping[str, Any]) -> None:
+    calls.call(client.put_log_alarm, **params)
 
 
 def delete(client: CloudWatchClient, names: Sequence[str]) -> None:

@@ -1,4 +1,5 @@
-"""The operator's access to CloudWatch alarms and dashboards: paced writes, and batched sweeps for the periodic resync.
+"""The operator's access to CloudWatch alarms, mute rules and dashboards: paced writes, and batched sweeps for the
+periodic resync.
 
 A sweep reads every tracked alarm of a region at once: ceil(alarms / 100) DescribeAlarms and
 ceil(alarms / 100) tagging pages, shared by every object's timer that asks within the sweep's age.
@@ -12,12 +13,15 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar
 
-from kedawatch.aws import alarms, clients, dashboards, identities
+from kedawatch.aws import alarms, clients, dashboards, identities, mute_rules
 from kedawatch.operator import ownership, pacing
+from kedawatch.operator.resources import crds, fields
 
 __all__ = ["AlarmStore"]
 
 T = TypeVar("T")
+ALARM_TYPES = tuple(sorted({d.spec.alarm.alarm_type for d in crds.ALARM_DEFINITIONS if d.spec.alarm is not None}))
+"""What DescribeAlarms is asked for: every type an alarm kind declares, so one sweep sees every kind's alarms."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,13 +54,13 @@ class AlarmStore:
         self._sweeping: dict[str, asyncio.Task[_Sweep]] = {}
 
     async def describe(self, region: str, name: str) -> dict[str, Any] | None:
-        return (await self._read(region, alarms.describe, [name])).get(name)
+        return (await self._read(region, alarms.describe, [name], ALARM_TYPES)).get(name)
 
     async def tags(self, region: str, arn: str) -> dict[str, str]:
         return await self._read(region, alarms.tags_of, arn)
 
-    async def put(self, region: str, composite: bool, params: Mapping[str, Any]) -> None:
-        await self._write(region, alarms.put_composite_alarm if composite else alarms.put_metric_alarm, params)
+    async def put(self, region: str, api: fields.AlarmApi, params: Mapping[str, Any]) -> None:
+        await self._write(region, api.put, params)
 
     async def delete(self, region: str, name: str) -> None:
         await self._write(region, alarms.delete, [name])
@@ -64,6 +68,15 @@ class AlarmStore:
     async def set_tags(self, region: str, arn: str, current: Mapping[str, str], desired: Mapping[str, str]) -> None:
         if dict(current) != dict(desired):
             await self._write(region, alarms.set_tags, arn, current, desired)
+
+    async def mute_rule(self, region: str, name: str) -> dict[str, Any] | None:
+        return await self._read(region, mute_rules.get, name)
+
+    async def put_mute_rule(self, region: str, params: Mapping[str, Any]) -> None:
+        await self._write(region, mute_rules.put, params)
+
+    async def delete_mute_rule(self, region: str, name: str) -> None:
+        await self._write(region, mute_rules.delete, name)
 
     async def put_dashboard(self, region: str, name: str, body: Mapping[str, Any]) -> None:
         await self._write(region, dashboards.put, name, body)
@@ -110,7 +123,7 @@ class AlarmStore:
     async def _sweep_now(self, region: str) -> _Sweep:
         started = time.monotonic()
         names = frozenset(self._tracked.get(region, set()))
-        descriptions = await self._read(region, alarms.describe, sorted(names))
+        descriptions = await self._read(region, alarms.describe, sorted(names), ALARM_TYPES)
         tags = await self._paced(
             self._reads, "resourcegroupstaggingapi", region, alarms.tags_by_arn, ownership.CLUSTER_TAG, self._cluster
         )

@@ -13,10 +13,12 @@ from kedawatch import settings, tenancy
 from kedawatch.aws import errors
 from kedawatch.operator import alarm_store
 
-__all__ = ["Context", "Retry", "aws_failure", "check_policy", "retry_if_transient"]
+__all__ = ["Context", "Retry", "aws_failure", "check_policy", "retry_if_transient", "tag_list"]
 
 ACTION_KEYS = ("AlarmActions", "OKActions", "InsufficientDataActions")
 """The alarm parameters that name actions, each checked against the tenant policy."""
+LOG_QUERY = "ScheduledQueryConfiguration"
+"""A log alarm's query: the log groups it reads and the role it runs as, each checked against the tenant policy."""
 
 
 class Retry(Exception):
@@ -44,9 +46,14 @@ class Context:
 
 def check_policy(ctx: Context, namespace: str, region: str, params: Mapping[str, Any]) -> None:
     """Raise `tenancy.Denied` unless `namespace` may have an alarm in `region` calling the actions of its
-    PutMetricAlarm/PutCompositeAlarm `params`."""
+    Put*Alarm `params`, and for a log alarm, querying its log groups as its roles. The operator's own log query
+    role (`--log-query-role-arn`) is the cluster admin's to scope, so any namespace may have it."""
     ctx.policy.check_identity(namespace, region, None, None)
     ctx.policy.check_actions(namespace, [arn for key in ACTION_KEYS for arn in params.get(key, ())])
+    query = params.get(LOG_QUERY, {})
+    ctx.policy.check_log_groups(namespace, query.get("LogGroupIdentifiers", ()))
+    roles = (query.get("ScheduledQueryRoleARN"), params.get("ActionLogLineRoleArn"))
+    ctx.policy.check_roles(namespace, [arn for arn in roles if arn and arn != ctx.settings.log_query_role_arn])
 
 
 def retry_if_transient(exc: errors.AwsError) -> None:
@@ -59,3 +66,8 @@ def aws_failure(exc: errors.AwsError, detail: str | None = None) -> str:
     default AWS's code and message), e.g. `AWS invalid request in PutCompositeAlarm: ValidationError: ...`."""
     where = f" in {exc.operation}" if exc.operation else ""
     return f"AWS {exc.failure.value}{where}: {exc if detail is None else detail}"
+
+
+def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    """Tags as a Put call takes them on creation: `[{Key, Value}]`, in key order."""
+    return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]

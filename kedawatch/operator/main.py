@@ -14,13 +14,15 @@ from typing import Any, TypeVar
 import kopf
 
 from kedawatch.operator import children, kernel, status
-from kedawatch.operator.reconcilers import alarms, apps
+from kedawatch.operator.reconcilers import alarms, apps, mute_rules
 from kedawatch.operator.resources import crds
 
 __all__ = ["build_registry"]
 
 BACKOFF_CAP = 120.0
 T = TypeVar("T")
+TARGETS = [f"{definition.name}/targets" for definition in crds.ALARM_DEFINITIONS]
+"""The indexes of every alarm kind's objects by namespace, which mute rules resolve their targets from."""
 
 
 def build_registry(ctx: kernel.Context, login: Callable[..., Any] = kopf.login_via_client) -> kopf.OperatorRegistry:
@@ -34,7 +36,9 @@ def build_registry(ctx: kernel.Context, login: Callable[..., Any] = kopf.login_v
 
     for definition in crds.ALARM_DEFINITIONS:
         _register_alarm_kind(registry, definition, ctx)
+        _register_targets(registry, definition)
     _register_apps(registry, crds.APPS, ctx)
+    _register_mute_rules(registry, crds.MUTE_RULES, ctx)
     return registry
 
 
@@ -119,6 +123,76 @@ async def _unless_stopped(kwargs: dict[str, Any], work: Coroutine[Any, Any, T]) 
 
 async def _stopped(stopped: kopf.DaemonStopped) -> None:
     await stopped.wait()
+
+
+def _register_targets(registry: kopf.OperatorRegistry, definition: crds.Definition) -> None:
+    """Index the kind's objects by namespace, as mute rules see them: kept current from kopf's watch, so resolving
+    a rule's targets reads no API."""
+    resource = (definition.group, definition.version, definition.plural)
+
+    @kopf.index(*resource, id=f"{definition.name}/targets", registry=registry)
+    def mute_targets(body: kopf.Body, **_: Any) -> dict[str, mute_rules.Candidate]:
+        meta, seen = body.get("metadata", {}), body.get("status", {})
+        synced = any(c.get("type") == "Synced" and c.get("status") == "True" for c in seen.get("conditions", []))
+        candidate = mute_rules.Candidate(
+            kind=definition.kind,
+            name=meta.get("name", ""),
+            labels=dict(meta.get("labels", {})),
+            alarm_name=seen.get("alarmName", "") if synced else "",
+            region=seen.get("region", ""),
+            deleting=bool(meta.get("deletionTimestamp")),
+        )
+        return {meta.get("namespace", ""): candidate}
+
+
+def _register_mute_rules(registry: kopf.OperatorRegistry, definition: crds.Definition, ctx: kernel.Context) -> None:
+    resource = (definition.group, definition.version, definition.plural)
+    prefix = definition.name
+
+    @kopf.on.resume(*resource, id=f"{prefix}/resume", registry=registry)
+    @kopf.on.create(*resource, id=f"{prefix}/create", registry=registry)
+    @kopf.on.update(*resource, id=f"{prefix}/update", registry=registry)
+    async def reconcile_mute_rule(retry: int, body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
+        with _retrying(retry, body, patch):
+            synced = await mute_rules.reconcile_mute_rule(_mute_rule_object(definition, body, kwargs), ctx)
+            _update_status(body, patch, "Synced", synced)
+            _tell_mute_state(body, synced)
+
+    @kopf.on.delete(*resource, id=f"{prefix}/delete", registry=registry)
+    async def delete_mute_rule(retry: int, body: kopf.Body, **kwargs: Any) -> None:
+        with _retrying(retry):
+            await mute_rules.delete_mute_rule(_mute_rule_object(definition, body, kwargs), ctx)
+
+    @kopf.timer(*resource, id=f"{prefix}/refresh", interval=ctx.settings.state_interval, registry=registry)
+    async def refresh_mute_rule(body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
+        refreshing = mute_rules.refresh_mute_rule(_mute_rule_object(definition, body, kwargs), ctx)
+        try:
+            seen = await _unless_stopped(kwargs, refreshing) or {}
+        except kernel.Retry as exc:  # the next interval tries again
+            seen = exc.status or {}
+        _update_status(body, patch, "Synced", seen)
+        _tell_mute_state(body, seen)
+
+
+def _tell_mute_state(body: kopf.Body, seen: dict[str, Any]) -> None:
+    """A Normal Event when the rule's state in CloudWatch changes: muting began, ended, or the rule expired."""
+    state = seen.get("state")
+    if not state or state == body.get("status", {}).get("state"):
+        return
+    if state == "ACTIVE":
+        muted = f"{seen.get('targetCount')} alarms' actions muted until {seen.get('activeUntil') or 'its window ends'}"
+        kopf.info(body, reason="MuteState", message=f"mute rule {seen.get('muteRuleName')} is ACTIVE: {muted}")
+    else:
+        kopf.info(body, reason="MuteState", message=f"mute rule {seen.get('muteRuleName')} is {state}")
+
+
+def _mute_rule_object(
+    definition: crds.Definition, body: kopf.Body, kwargs: dict[str, Any]
+) -> mute_rules.MuteRuleObject:
+    namespace = body.get("metadata", {}).get("namespace", "")
+    # An index of a kind whose CRD the cluster lacks (a cw.aws.com one) holds nothing.
+    candidates = [candidate for index in TARGETS for candidate in kwargs.get(index, {}).get(namespace, [])]
+    return mute_rules.MuteRuleObject(definition, dict(body), candidates)
 
 
 def _alarm_object(definition: crds.Definition, kwargs: dict[str, Any]) -> alarms.AlarmObject:

@@ -41,7 +41,7 @@ def make_context(operator_settings: settings.OperatorSettings, kube: kubernetes.
         raise SystemExit("kedawatch operator: no region: set --region or AWS_REGION")
     try:
         account = operator_settings.account_id or accounts.own_account(aws.client("sts", AwsIdentity(region)))
-        policy = tenancy.load(operator_settings.policy, account)
+        policy = tenancy.load(operator_settings.policy, account, operator_settings.cluster_name)
     except (errors.AwsError, tenancy.PolicyError) as exc:
         raise SystemExit(f"kedawatch operator: {exc}") from exc
     writes = pacing.PacedExecutor(operator_settings.write_rate, "aws-write")

@@ -20,13 +20,15 @@ from tests.helm.chart import Helm, HelmFailed, Manifest, Rendered
 
 SCALER_ROLE = "arn:aws:iam::123456789012:role/kedawatch-scaler"
 OPERATOR_ROLE = "arn:aws:iam::123456789012:role/kedawatch-operator"
+LOG_QUERY_ROLE = "arn:aws:iam::123456789012:role/kedawatch-log-queries"
 
 DEFAULTS: dict[str, Any] = {"clusterName": "prod-eu"}
 EVERYTHING: dict[str, Any] = {
     "clusterName": "prod-eu",
     "region": "eu-west-1",
     "scaler": {"replicas": 3, "serviceAccount": {"roleArn": SCALER_ROLE}},
-    "operator": {"replicas": 2, "serviceAccount": {"roleArn": OPERATOR_ROLE}, "watchNamespaces": ["team-a", "team-b"]},
+    "operator": {"replicas": 2, "serviceAccount": {"roleArn": OPERATOR_ROLE}, "watchNamespaces": ["team-a", "team-b"],
+                 "logQueryRoleArn": LOG_QUERY_ROLE},
     "networkPolicy": {"enabled": True, "kedaPodLabels": {"app": "keda-operator"}, "metricsNamespace": "observability"},
     "tls": {
         "enabled": True,
@@ -40,7 +42,7 @@ EVERYTHING: dict[str, Any] = {
         "default": {"regions": ["eu-west-1"]},
         "namespaces": [
             {"match": ["team-a", "team-a-*"], "roleArns": ["arn:aws:iam::123456789012:role/team-a-*"],
-             "actionArns": ["arn:aws:sns:*:{account}:team-a-*"]},
+             "actionArns": ["arn:aws:sns:*:{account}:team-a-*"], "logGroups": ["/aws/team-a/*"]},
         ],
         "roles": [{"match": ["arn:aws:iam::123456789012:role/team-a-*"], "externalId": True, "sessionTags": True}],
     },
@@ -102,8 +104,9 @@ def kind_permissions(*, peering: str | None = None) -> set[tuple[str, str, str]]
     for definition in crds.DEFINITIONS:
         granted |= {(definition.group, definition.plural, verb) for verb in ("get", "list", "watch", "patch")}
         granted |= {(definition.group, f"{definition.plural}/status", verb) for verb in ("get", "patch")}
-    alarms, apps, scaled = crds.METRIC_ALARMS, crds.APPS, crds.SCALED_OBJECTS
-    granted |= {(alarms.group, alarms.plural, verb) for verb in ("create", "delete")}
+    apps, scaled = crds.APPS, crds.SCALED_OBJECTS
+    for child in (crds.METRIC_ALARMS, crds.LOG_ALARMS, crds.MUTE_RULES):  # what an AppObservability creates
+        granted |= {(child.group, child.plural, verb) for verb in ("create", "delete")}
     granted |= {(apps.group, f"{apps.plural}/finalizers", "update")}
     granted |= {(scaled.group, scaled.plural, verb) for verb in ("get", "list", "watch", "create", "patch", "delete")}
     granted |= {(group, "events", verb) for group in ("", "events.k8s.io") for verb in ("create", "patch")}
@@ -341,13 +344,15 @@ def test_operator_reads_the_scaler_address_variable() -> None:
 def test_the_tenant_policy_reaches_both_components_as_kedawatch_reads_it(helm: Helm) -> None:
     rendered = helm.template(EVERYTHING)
     config = rendered.one("ConfigMap", "kedawatch-tenancy")
-    policy = tenancy.parse(json.loads(config["data"]["policy.json"]), "123456789012")
+    policy = tenancy.parse(json.loads(config["data"]["policy.json"]), "123456789012", "prod-eu")
     assert policy.rule_for("team-a-batch").role_arns == ("arn:aws:iam::123456789012:role/team-a-*",)
     assert policy.rule_for("team-a").action_arns == ("arn:aws:sns:*:123456789012:team-a-*",)
+    assert policy.rule_for("team-a").log_groups == ("/aws/team-a/*",)
     assert policy.rule_for("team-b").regions == ("eu-west-1",)
     assumed = policy.role_rule("arn:aws:iam::123456789012:role/team-a-reader")
     assert (assumed.external_id_for("prod-eu", "team-a"), assumed.session_tags) == ("prod-eu/team-a", True)
     assert env(container(rendered, SCALER))["KEDAWATCH_CLUSTER_NAME"] == EVERYTHING["clusterName"]
+    assert policy.rule_for("team-b").log_groups[0] == "/aws/containerinsights/prod-eu/application"
     for name in (SCALER, OPERATOR):
         deployment = rendered.one("Deployment", name)
         pod = deployment["spec"]["template"]["spec"]
@@ -356,6 +361,7 @@ def test_the_tenant_policy_reaches_both_components_as_kedawatch_reads_it(helm: H
         assert volume["configMap"]["name"] == "kedawatch-tenancy"
         assert env(container(rendered, name))["KEDAWATCH_POLICY"] == f"{mount['mountPath']}/policy.json"
     assert env(container(rendered, OPERATOR))["KEDAWATCH_ACCOUNT_ID"] == "123456789012"
+    assert env(container(rendered, OPERATOR))["KEDAWATCH_LOG_QUERY_ROLE_ARN"] == LOG_QUERY_ROLE
 
 
 def test_a_policy_change_restarts_the_pods_that_read_it_at_start(helm: Helm) -> None:
@@ -582,6 +588,8 @@ REFUSED = [
     pytest.param({**DEFAULTS, "tenancy": {"namespaces": [{"match": []}]}}, "tenancy.namespaces.0.match", id="empty-match"),
     pytest.param({**DEFAULTS, "tenancy": {"roles": [{"match": ["*"], "externalId": "{cluster} {namespace}"}]}}, "tenancy.roles.0.externalId", id="external-id-with-a-space"),
     pytest.param({**DEFAULTS, "tenancy": {"roles": [{"match": ["*"], "sessionTag": True}]}}, "Additional property sessionTag is not allowed", id="misspelt-roles-key"),
+    pytest.param({**DEFAULTS, "tenancy": {"default": {"logGroups": [""]}}}, "tenancy.default.logGroups.0", id="empty-log-group-pattern"),
+    pytest.param({**DEFAULTS, "operator": {"logQueryRoleArn": "kedawatch-log-queries"}}, "operator.logQueryRoleArn", id="bad-log-query-role-arn"),
 ]  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from kedawatch.standins import aws
 from tests.operator.test_alarm_schemas import SINGLE
 
 REGION = "us-east-1"
-NATIVE, NATIVE_COMPOSITE, LEGACY, _ = crds.ALARM_DEFINITIONS
+NATIVE, NATIVE_COMPOSITE, LEGACY = crds.METRIC_ALARMS, crds.COMPOSITE_ALARMS, crds.LEGACY_METRIC_ALARMS
 SPEC: dict[str, Any] = {
     **SINGLE,
     "comparisonOperator": "GreaterThanOrEqualToThreshold",

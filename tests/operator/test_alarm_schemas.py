@@ -293,11 +293,10 @@ def test_crds_are_structural_with_status_and_printer_columns() -> None:
         version = crds.manifest(definition)["spec"]["versions"][0]
         assert version["subresources"] == {"status": {}}
         columns = [c["name"] for c in version["additionalPrinterColumns"]]
-        expected = (
-            ["Target", "Min", "Max", "Ready", "Alarming", "Age"]
-            if definition is crds.APPS
-            else ["State", "Alarm", "Synced", "Age"]
-        )
+        expected = {
+            crds.APPS.name: ["Target", "Min", "Max", "Ready", "Alarming", "Age"],
+            crds.MUTE_RULES.name: ["State", "Next", "Targets", "Synced", "Age"],
+        }.get(definition.name, ["State", "Alarm", "Synced", "Age"])
         assert columns == expected
         status = version["schema"]["openAPIV3Schema"]["properties"]["status"]
         assert status["x-kubernetes-preserve-unknown-fields"] is True

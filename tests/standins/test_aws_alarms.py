@@ -75,6 +75,16 @@ def test_a_new_metric_alarm_is_described_with_aws_defaults_in_insufficient_data(
     assert isinstance(alarm["Threshold"], float), "a double, as AWS answers it, though sent as 8"
 
 
+def test_describe_alarms_leaves_out_what_the_test_says_until_reset(moto: aws.AwsStandIn, cloudwatch: Any) -> None:
+    warm_up = {"WarmUpPeriodDurationInMinutes": 15}
+    put_alarm(cloudwatch, "pods", WarmUpConfiguration=warm_up)
+    moto.alarms.leave_out("WarmUpConfiguration")
+    assert "WarmUpConfiguration" not in described(cloudwatch, "pods")
+    moto.reset()
+    put_alarm(cloudwatch, "pods", WarmUpConfiguration=warm_up)
+    assert described(cloudwatch, "pods")["WarmUpConfiguration"] == warm_up
+
+
 def test_a_single_metric_alarm_without_dimensions_is_described_with_an_empty_list(cloudwatch: Any) -> None:
     put_alarm(cloudwatch, "pods", Dimensions=[])
     cloudwatch.put_metric_alarm(AlarmName="bare", **{k: v for k, v in SINGLE.items() if k != "Dimensions"})

@@ -147,17 +147,22 @@ topologySpreadConstraints:
 
 {{/* The operator's rules on its own kinds and what it writes: for its ClusterRole, or each watched namespace's Role.
 No wildcard anywhere. kopf patches objects and their status; AppObservability creates, patches and prunes its
-CloudWatchMetricAlarm children and ScaledObject, whose ownerReferences set blockOwnerDeletion, which needs update
-on appobservabilities/finalizers. */}}
+CloudWatchMetricAlarm, CloudWatchLogAlarm and CloudWatchAlarmMuteRule children and ScaledObject, whose
+ownerReferences set blockOwnerDeletion, which needs update on appobservabilities/finalizers. */}}
 {{- define "kedawatch.operator.rules" -}}
 - apiGroups: ["kedawatch.io"]
   resources: ["appobservabilities", "cloudwatchcompositealarms"]
   verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["kedawatch.io"]
-  resources: ["cloudwatchmetricalarms"]
+  resources: ["cloudwatchmetricalarms", "cloudwatchlogalarms", "cloudwatchalarmmuterules"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["kedawatch.io"]
-  resources: ["appobservabilities/status", "cloudwatchmetricalarms/status", "cloudwatchcompositealarms/status"]
+  resources:
+    - "appobservabilities/status"
+    - "cloudwatchmetricalarms/status"
+    - "cloudwatchcompositealarms/status"
+    - "cloudwatchlogalarms/status"
+    - "cloudwatchalarmmuterules/status"
   verbs: ["get", "patch"]
 - apiGroups: ["kedawatch.io"]
   resources: ["appobservabilities/finalizers"]

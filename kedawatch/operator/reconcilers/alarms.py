@@ -1,5 +1,8 @@
-"""Reconcile CloudWatch metric and composite alarms: create or update only on difference, adopt or refuse
-foreign alarms, follow renames, mirror state, repair drift, delete on request."""
+"""Reconcile CloudWatch alarms of every alarm kind (metric, composite, log): create or update only on difference,
+adopt or refuse foreign alarms, follow renames, mirror state, repair drift, delete on request.
+
+How a kind is put and read back is its declaration's (`fields.AlarmApi`), so every kind goes the same way here.
+"""
 
 from __future__ import annotations
 
@@ -13,22 +16,11 @@ from kedawatch import tenancy
 from kedawatch.aws import errors
 from kedawatch.operator import kernel, ownership, reference_controller, status
 from kedawatch.operator.resources import crds, fields, legacy
-from kedawatch.operator.resources.composite_alarm import COMPOSITE_ALARM
 
 __all__ = ["AlarmObject", "delete_alarm", "observe_alarm", "reconcile_alarm", "repair_drift"]
 
 logger = logging.getLogger(__name__)
 
-_DEFAULTS: dict[str, Any] = {
-    "ActionsEnabled": True,
-    "AlarmActions": [],
-    "OKActions": [],
-    "InsufficientDataActions": [],
-    "AlarmDescription": "",
-    "Dimensions": [],
-    "Metrics": [],
-    "TreatMissingData": "missing",
-}
 _MISSING_ALARMS = "in the alarm rule do not exist"
 """PutCompositeAlarm's ValidationError for a rule naming alarms not created yet ("Could not save the composite
 alarm as alarms [...] in the alarm rule do not exist"): they may be on their way, so it is retried."""
@@ -53,8 +45,10 @@ class AlarmObject:
         return ownership.Owner(cluster, self.definition.kind, self.namespace, self.name, self.uid)
 
     @property
-    def composite(self) -> bool:
-        return self.definition.spec is COMPOSITE_ALARM
+    def api(self) -> fields.AlarmApi:
+        """How CloudWatch holds this kind's alarms."""
+        assert self.definition.spec.alarm is not None, "an alarm kind declares its AlarmApi"
+        return self.definition.spec.alarm
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,6 +135,9 @@ def _desired(obj: AlarmObject, ctx: kernel.Context) -> tuple[_Desired | None, li
     problems: list[str] = []
     if obj.definition.legacy:
         spec, problems = legacy.to_native(kind, obj.spec)
+    if obj.api.complete is not None:
+        spec, missing = obj.api.complete(dict(spec), ctx.settings)
+        problems += missing
     problems += fields.validate(kind, spec)
     if problems:
         return None, problems
@@ -181,14 +178,14 @@ async def _converge(obj: AlarmObject, ctx: kernel.Context, desired: _Desired, ca
         )
         return _status(obj, False, "Conflict", message, desired)
     if current is None:
-        await store.put(region, obj.composite, {**desired.params, "Tags": _tag_list(desired.tags)})
+        await store.put(region, obj.api, {**desired.params, "Tags": kernel.tag_list(desired.tags)})
         # New alarms start unevaluated; the next state sweep brings the ARN, saving a read per creation.
         current = {"StateValue": "INSUFFICIENT_DATA", "StateReason": "created; not evaluated yet"}
     else:
         # Tagged first: an adopted alarm is then ours even if the update after fails.
         await store.set_tags(region, current["AlarmArn"], tags or {}, desired.tags)
-        if _comparable(current, desired.params) != _comparable(desired.params, desired.params):
-            await store.put(region, obj.composite, desired.params)
+        if obj.definition.spec.drifted(current, desired.params):
+            await store.put(region, obj.api, desired.params)
     message = "the alarm matches the spec" + ("; adopted, and tagged as this object's" if adopted else "")
     return {**_status(obj, True, "Synced", message, desired), **_state_of(current)}
 
@@ -215,18 +212,9 @@ def _adoptable(obj: AlarmObject, alarm: Mapping[str, Any], tags: Mapping[str, st
     `cw.aws.com` object by the reference controller."""
     if obj.annotations.get(ownership.ADOPT_ANNOTATION) == "true":
         return True
-    return obj.definition.legacy and reference_controller.made_it(alarm, tags, obj.namespace, obj.name, obj.composite)
-
-
-def _comparable(alarm: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
-    """The parts of an alarm that PutMetricAlarm/PutCompositeAlarm set, with AWS's defaults filled in."""
-    keys = set(desired) | set(_DEFAULTS)
-    comparable = {key: alarm.get(key, _DEFAULTS.get(key)) for key in keys if key != "Tags"}
-    if "Threshold" in comparable and comparable["Threshold"] is not None:
-        comparable["Threshold"] = float(comparable["Threshold"])
-    if comparable.get("Metrics"):
-        comparable["Metrics"] = [{"ReturnData": True, **query} for query in comparable["Metrics"]]
-    return comparable
+    return obj.definition.legacy and reference_controller.made_it(
+        alarm, tags, obj.namespace, obj.name, obj.api.alarm_type == "CompositeAlarm"
+    )
 
 
 def _state_of(description: Mapping[str, Any]) -> dict[str, Any]:
@@ -255,7 +243,7 @@ def _failed(obj: AlarmObject, exc: errors.AwsError, desired: _Desired, cached: b
         message = f"{kernel.aws_failure(exc, exc.code)}; retrying with backoff"
         raise kernel.Retry(message, _status(obj, False, "AwsUnavailable", message, desired)) from exc
     kernel.retry_if_transient(exc)
-    if obj.composite and exc.failure is errors.Failure.INVALID and _MISSING_ALARMS in exc.message:
+    if exc.failure is errors.Failure.INVALID and _MISSING_ALARMS in exc.message:
         message = f"{kernel.aws_failure(exc)}; retrying until they exist"
         raise kernel.Retry(message, _status(obj, False, "AlarmsMissing", message, desired)) from exc
     reason = "AccessDenied" if exc.failure is errors.Failure.DENIED else "AwsRejected"
@@ -268,7 +256,3 @@ def _refused(obj: AlarmObject) -> bool:
         c.get("type") == "Synced" and c.get("reason") in _REFUSALS and c.get("observedGeneration") == obj.generation
         for c in obj.status.get("conditions", [])
     )
-
-
-def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]

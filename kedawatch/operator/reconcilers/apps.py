@@ -1,4 +1,5 @@
-"""Reconcile an AppObservability: its ScaledObject, its CloudWatchMetricAlarm objects, its dashboard.
+"""Reconcile an AppObservability: its ScaledObject, its alarm and log alarm objects, its maintenance windows' mute
+rule objects, its dashboard.
 
 Children carry a controlling ownerReference, so Kubernetes' garbage collector removes them with their
 AppObservability; the dashboard lives in AWS, so deleting it is ours (behind a finalizer).
@@ -17,9 +18,11 @@ from kedawatch.operator import children, kernel, status
 from kedawatch.operator.rendering import app as rendering
 from kedawatch.operator.rendering import dashboard
 from kedawatch.operator.resources import crds
-from kedawatch.operator.resources.metric_alarm import METRIC_ALARM
 
 __all__ = ["delete_app", "reconcile_app", "refresh_app"]
+
+PRUNED = (crds.METRIC_ALARMS, crds.LOG_ALARMS, crds.MUTE_RULES)
+"""The kinds of children an app's spec names item by item: those it no longer names are deleted."""
 
 
 async def reconcile_app(app: Mapping[str, Any], ctx: kernel.Context) -> dict[str, Any]:
@@ -29,7 +32,7 @@ async def reconcile_app(app: Mapping[str, Any], ctx: kernel.Context) -> dict[str
         return refusal
     owned = children.Children(ctx.kube, app["metadata"].get("uid", ""))
     conflicts = [applied.name for applied in [await owned.apply(obj) for obj in rendered.objects()] if applied.conflict]
-    kept = await _prune_alarms(owned, app, {alarm["metadata"]["name"] for alarm in rendered.alarms})
+    kept = await _prune(owned, app, rendered)
     try:
         board = await _sync_dashboard(app, rendered, ctx, _alarm_arns(kept))
     except errors.AwsError as exc:
@@ -48,7 +51,8 @@ async def refresh_app(app: Mapping[str, Any], ctx: kernel.Context) -> dict[str, 
     rendered, _ = _permitted_rendering(app, ctx)
     if rendered is None:
         return {}
-    listed = await _child_alarms(children.Children(ctx.kube, app["metadata"].get("uid", "")), app)
+    owned = children.Children(ctx.kube, app["metadata"].get("uid", ""))
+    listed = [child for kind in PRUNED for child in await _children(owned, app, kind)]
     board = await _sync_dashboard(app, rendered, ctx, _alarm_arns(listed))
     return {**board, **_mirror(listed, app, rendered)}
 
@@ -64,20 +68,24 @@ async def delete_app(app: Mapping[str, Any], ctx: kernel.Context) -> None:
             raise kernel.Retry(f"cannot delete dashboard {name}: {kernel.aws_failure(exc)}") from exc
 
 
-async def _child_alarms(owned: children.Children, app: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The alarm objects this app owns: listed once per reconcile, then read from memory."""
-    return await owned.owned(crds.METRIC_ALARMS, app["metadata"].get("namespace", "default"))
+async def _children(owned: children.Children, app: Mapping[str, Any], kind: crds.Reference) -> list[dict[str, Any]]:
+    """The objects of `kind` this app owns: listed once per reconcile, then read from memory."""
+    return await owned.owned(kind, app["metadata"].get("namespace", "default"))
 
 
-async def _prune_alarms(owned: children.Children, app: Mapping[str, Any], wanted: set[str]) -> list[dict[str, Any]]:
-    """Delete the owned alarm objects the spec no longer names; return the ones kept."""
+async def _prune(
+    owned: children.Children, app: Mapping[str, Any], rendered: rendering.Rendered
+) -> list[dict[str, Any]]:
+    """Delete the owned alarm, log alarm and mute rule objects the spec no longer names; return the ones kept."""
+    wanted = {(child["kind"], child["metadata"]["name"]) for child in rendered.objects()}
     kept = []
-    for alarm in await _child_alarms(owned, app):
-        name = alarm["metadata"]["name"]
-        if name in wanted:
-            kept.append(alarm)
-        else:
-            await owned.delete(crds.METRIC_ALARMS, alarm["metadata"]["namespace"], name)
+    for kind in PRUNED:
+        for child in await _children(owned, app, kind):
+            name = child["metadata"]["name"]
+            if (kind.kind, name) in wanted:
+                kept.append(child)
+            else:
+                await owned.delete(kind, child["metadata"]["namespace"], name)
     return kept
 
 
@@ -103,9 +111,14 @@ def _check_policy(app: Mapping[str, Any], rendered: rendering.Rendered, ctx: ker
         metadata = trigger["metadata"]
         region = metadata.get("awsRegion") or ctx.region
         ctx.policy.check_identity(namespace, region, metadata.get("awsRoleArn"), metadata.get("awsEndpoint"))
-    for alarm in rendered.alarms:
-        region = alarm["spec"].get("region") or ctx.region
-        kernel.check_policy(ctx, namespace, region, METRIC_ALARM.aws_params(alarm["spec"]))
+    for definition, alarms in ((crds.METRIC_ALARMS, rendered.alarms), (crds.LOG_ALARMS, rendered.log_alarms)):
+        kind = definition.spec
+        complete = kind.alarm.complete if kind.alarm else None
+        for alarm in alarms:
+            spec = complete(alarm["spec"], ctx.settings)[0] if complete else alarm["spec"]
+            kernel.check_policy(ctx, namespace, spec.get("region") or ctx.region, kind.aws_params(spec))
+    for rule in rendered.mute_rules:
+        ctx.policy.check_identity(namespace, rule["spec"].get("region") or ctx.region, None, None)
 
 
 def _alarm_arns(listed: list[dict[str, Any]]) -> list[str]:
@@ -113,17 +126,32 @@ def _alarm_arns(listed: list[dict[str, Any]]) -> list[str]:
 
 
 def _mirror(listed: list[dict[str, Any]], app: Mapping[str, Any], rendered: rendering.Rendered) -> dict[str, Any]:
-    by_name = {alarm["metadata"]["name"]: alarm for alarm in listed}
-    mirrored = []
-    for declared, child in zip(app["spec"].get("alarms", []), rendered.alarms, strict=True):
-        seen = by_name.get(child["metadata"]["name"], {}).get("status", {})
-        mirrored.append({
-            "name": declared["name"],
-            "object": child["metadata"]["name"],
-            "alarmName": seen.get("alarmName", ""),
-            "state": seen.get("state", ""),
-        })  # fmt: skip
-    return {"alarms": mirrored, "alarmsInAlarm": sum(1 for alarm in mirrored if alarm["state"] == "ALARM")}
+    """Each child's state, as its own object's status shows it."""
+    seen = {(child["kind"], child["metadata"]["name"]): child.get("status", {}) for child in listed}
+    spec = app["spec"]
+    alarms = _states(spec.get("alarms", []), rendered.alarms, seen, ("alarmName", "state"))
+    log_alarms = _states(spec.get("logAlarms", []), rendered.log_alarms, seen, ("alarmName", "state"))
+    windows = _states(
+        spec.get("maintenanceWindows", []), rendered.mute_rules, seen, ("muteRuleName", "state", "nextWindowStart")
+    )
+    in_alarm = sum(1 for alarm in (*alarms, *log_alarms) if alarm["state"] == "ALARM")
+    return {"alarms": alarms, "logAlarms": log_alarms, "maintenanceWindows": windows, "alarmsInAlarm": in_alarm}
+
+
+def _states(
+    declared: list[dict[str, Any]],
+    children: list[dict[str, Any]],
+    seen: Mapping[tuple[str, str], Mapping[str, Any]],
+    keys: tuple[str, ...],
+) -> list[dict[str, Any]]:
+    """For each declared item, its child's name and the `keys` of that child's status."""
+    states = []
+    for item, child in zip(declared, children, strict=True):
+        shown = seen.get((child["kind"], child["metadata"]["name"]), {})
+        states.append(
+            {"name": item["name"], "object": child["metadata"]["name"], **{k: shown.get(k, "") for k in keys}}
+        )
+    return states
 
 
 async def _sync_dashboard(

@@ -17,17 +17,7 @@ __all__ = ["alarm_object", "queue_name", "running_pods_dimensions"]
 def alarm_object(
     app: Mapping[str, Any], alarm: Mapping[str, Any], operator: settings.OperatorSettings
 ) -> dict[str, Any]:
-    spec = dict(_alarm_spec(app, alarm, operator))
-    actions = alarm.get("alarmActions", app["spec"].get("alarmActions"))
-    if actions and "alarmActions" not in spec:
-        spec["alarmActions"] = list(actions)
-    spec.setdefault("description", f"{app['metadata']['name']}: {alarm['name']} (kedawatch AppObservability)")
-    return {
-        "apiVersion": crds.METRIC_ALARMS.api_version,
-        "kind": crds.METRIC_ALARMS.kind,
-        "metadata": owned.child_meta(app, f"{app['metadata']['name']}-{alarm['name']}"),
-        "spec": spec,
-    }
+    return owned.alarm_child(app, alarm, crds.METRIC_ALARMS, _alarm_spec(app, alarm, operator))
 
 
 def _alarm_spec(

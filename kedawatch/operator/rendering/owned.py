@@ -1,4 +1,5 @@
-"""The metadata every child of an AppObservability carries: its labels and the controlling ownerReference."""
+"""The metadata every child of an AppObservability carries: its labels and the controlling ownerReference; and the
+parts every alarm child shares (its actions, its description)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from kedawatch.operator.resources import crds
 
-__all__ = ["child_meta"]
+__all__ = ["alarm_child", "child_meta", "labels"]
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kedawatch"}
 
@@ -23,11 +24,34 @@ def owner_reference(app: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def labels(app: Mapping[str, Any]) -> dict[str, str]:
+    """The labels of the app's children: what its maintenance windows select its alarms by."""
+    return {**MANAGED_BY, "kedawatch.io/app": app["metadata"]["name"]}
+
+
 def child_meta(app: Mapping[str, Any], name: str) -> dict[str, Any]:
     meta = app["metadata"]
     return {
         "name": name,
         "namespace": meta.get("namespace", "default"),
-        "labels": {**MANAGED_BY, "kedawatch.io/app": meta["name"]},
+        "labels": labels(app),
         "ownerReferences": [owner_reference(app)],
+    }
+
+
+def alarm_child(
+    app: Mapping[str, Any], item: Mapping[str, Any], kind: crds.Reference, spec: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The alarm object of kind `kind` that one of the app's alarms (`item`) becomes: named `<app>-<name>`, calling
+    the app's actions unless it names its own, described as the app's."""
+    spec = dict(spec)
+    actions = item.get("alarmActions", app["spec"].get("alarmActions"))
+    if actions and "alarmActions" not in spec:
+        spec["alarmActions"] = list(actions)
+    spec.setdefault("description", f"{app['metadata']['name']}: {item['name']} (kedawatch AppObservability)")
+    return {
+        "apiVersion": kind.api_version,
+        "kind": kind.kind,
+        "metadata": child_meta(app, f"{app['metadata']['name']}-{item['name']}"),
+        "spec": spec,
     }

@@ -1,4 +1,4 @@
-"""`AppObservability`: one app's scaling, alarms and dashboard, declared once.
+"""`AppObservability`: one app's scaling, alarms, log alarms, maintenance windows and dashboard, declared once.
 
 The scaling triggers' camelCase fields map onto the scaler's metadata keys here and only here
 (`TRIGGER_KEYS`), with the scaler's own checks of AWS's names; a test parses every generated trigger with the
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kedawatch.aws import metric_math, names, vocabulary
-from kedawatch.operator.resources import common, metric_alarm
+from kedawatch.operator.resources import common, log_alarm, metric_alarm, mute_rule
 from kedawatch.operator.resources.fields import Field, Kind, Rule
 
 __all__ = ["APP_OBSERVABILITY", "TRIGGER_KEYS"]
@@ -152,6 +152,38 @@ _ALARM = {
         "alarmActions": metric_alarm.FIELDS_BY_KEY["alarmActions"].schema,
     },
 }
+_CHILD_NAME = {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"}
+LOG_PRESETS = ("containerLogLines",)
+_LOG_ALARM = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": _CHILD_NAME,
+        "log": log_alarm.LOG_ALARM.schema(),
+        "containerLogLines": {
+            "type": "object",
+            "required": ["pattern"],
+            "properties": {
+                "pattern": {"type": "string", "minLength": 1, "maxLength": 1000},
+                "container": {"type": "string", "minLength": 1, "maxLength": 253},
+                "threshold": {"type": "number", "minimum": 0, "default": 1},
+                "minutes": {"type": "integer", "minimum": 1, "maximum": log_alarm.MAX_OFFSET // 60, "default": 5},
+            },
+            "description": "ALARM when the target's container logs hold `threshold` or more lines matching `pattern`"
+            " (a Logs Insights regular expression) in `minutes`.",
+        },
+        "alarmActions": metric_alarm.FIELDS_BY_KEY["alarmActions"].schema,
+    },
+}
+_MAINTENANCE_WINDOW = {
+    "type": "object",
+    "required": ["name", "schedule"],
+    "properties": {
+        "name": _CHILD_NAME,
+        "schedule": mute_rule.SCHEDULE.schema,
+        **{field.key: field.schema for field in (*mute_rule.DATES, mute_rule.DESCRIPTION)},
+    },
+}
 _SCALING = {
     "type": "object",
     "required": ["maxReplicas", "triggers"],
@@ -218,6 +250,16 @@ FIELDS = (
     Field("alarmActions", metric_alarm.FIELDS_BY_KEY["alarmActions"].schema),
     Field("alarms", {"type": "array", "maxItems": 50, "items": _ALARM}),
     Field("dashboard", {"type": "object", "properties": {"enabled": {"type": "boolean", "default": False}}}),
+    Field("logAlarms", {"type": "array", "maxItems": 50, "items": _LOG_ALARM}),
+    Field(
+        "maintenanceWindows",
+        {
+            "type": "array",
+            "maxItems": 20,
+            "items": _MAINTENANCE_WINDOW,
+            "description": "Windows that mute the actions of this app's alarms and log alarms.",
+        },
+    ),
 )
 RULES = (
     Rule(
@@ -263,4 +305,45 @@ RULES = (
     ),
 )
 
-APP_OBSERVABILITY = Kind(FIELDS, RULES)
+LOG_RULES = (
+    Rule(
+        "!has(self.logAlarms) || self.logAlarms.all(a, [has(a.log), has(a.containerLogLines)]"
+        ".filter(x, x).size() == 1)",
+        "each of logAlarms is exactly one of log or containerLogLines",
+        lambda s: all(sum(p in a for p in ("log", *LOG_PRESETS)) == 1 for a in s.get("logAlarms", [])),
+    ),
+    Rule(
+        "!has(self.logAlarms) || self.logAlarms.all(a, self.logAlarms.exists_one(b, b.name == a.name)"
+        " && (!has(self.alarms) || !self.alarms.exists(b, b.name == a.name)))",
+        "log alarm names must be unique, and differ from alarm names (both name alarms <app>-<name>)",
+        lambda s: _unique(_names(s, "logAlarms")) and not set(_names(s, "logAlarms")) & set(_names(s, "alarms")),
+    ),
+    Rule(
+        "!has(self.maintenanceWindows) || self.maintenanceWindows.all(w,"
+        " self.maintenanceWindows.exists_one(v, v.name == w.name))",
+        "maintenance window names must be unique",
+        lambda s: _unique(_names(s, "maintenanceWindows")),
+    ),
+    Rule(
+        "!has(self.maintenanceWindows) || self.maintenanceWindows.all(w, !has(w.startDate) || !has(w.expireDate)"
+        " || timestamp(w.expireDate) > timestamp(w.startDate))",
+        "maintenanceWindows[].expireDate must be after its startDate",
+        lambda s: all(
+            "startDate" not in w
+            or "expireDate" not in w
+            or mute_rule.instant(w["expireDate"]) > mute_rule.instant(w["startDate"])
+            for w in s.get("maintenanceWindows", [])
+        ),
+    ),
+)
+
+
+def _names(spec: Any, key: str) -> list[str]:
+    return [item["name"] for item in spec.get(key, [])]
+
+
+def _unique(names: list[str]) -> bool:
+    return len(set(names)) == len(names)
+
+
+APP_OBSERVABILITY = Kind(FIELDS, (*RULES, *LOG_RULES))

@@ -1,4 +1,5 @@
-"""Fields every alarm kind shares: naming, region, deletion policy, actions and tags, and their rules."""
+"""Fields every alarm kind shares: naming, region, deletion policy, actions and tags, and their rules; and those that
+more than one kind takes (warm-up, tag propagation), each with its rules."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from typing import Any
 from kedawatch.aws import names
 from kedawatch.operator.resources.fields import Field, Rule, string_list
 
-__all__ = ["ACTIONS", "IDENTITY", "RULES", "pascal", "recased"]
+__all__ = [
+    "ACTIONS",
+    "ACTION_DEFAULTS",
+    "IDENTITY",
+    "PROPAGATION",
+    "PROPAGATION_RULES",
+    "RULES",
+    "WARM_UP",
+    "pascal",
+    "recased",
+]
 
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 MAX_TAG_KEY = 128
@@ -48,6 +59,14 @@ ACTIONS = (
     ),
 )
 
+ACTION_DEFAULTS = {
+    "ActionsEnabled": True,
+    "AlarmActions": [],
+    "OKActions": [],
+    "InsufficientDataActions": [],
+    "AlarmDescription": "",
+}
+"""What DescribeAlarms answers for the actions and the description of any alarm that sets none."""
 
 RULES = (
     Rule(
@@ -70,3 +89,62 @@ def recased(value: Any, case: Callable[[str], str]) -> Any:
     if isinstance(value, list):
         return [recased(item, case) for item in value]
     return value
+
+
+MAX_WARM_UP_MINUTES = 2880
+WARM_UP = Field(
+    "warmUp",
+    {
+        "type": "object",
+        "required": ["warmUpPeriodDurationInMinutes"],
+        "properties": {
+            "warmUpPeriodDurationInMinutes": {"type": "integer", "minimum": 1, "maximum": MAX_WARM_UP_MINUTES},
+            "onlyStartEvaluatingAfterWarmUpPeriodEnds": {"type": "boolean"},
+        },
+        "description": "Minutes after a create or update that the alarm stays INSUFFICIENT_DATA without actions.",
+    },
+    aws="WarmUpConfiguration",
+    to_aws=pascal,
+    legacy=("WarmUpConfiguration",),
+    returned=False,
+)
+_TAG_KEYS = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": 50,
+    "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG_KEY},
+}
+PROPAGATION = Field(
+    "actionConfiguration",
+    {
+        "type": "object",
+        "properties": {
+            "alarmTagsPropagation": {
+                "type": "object",
+                "required": ["enabled"],
+                "properties": {
+                    "enabled": {"type": "boolean"},
+                    "includedTagKeys": _TAG_KEYS,
+                    "excludedTagKeys": _TAG_KEYS,
+                },
+                "description": "The alarm's tags in its SNS and Lambda notifications and EventBridge events.",
+            }
+        },
+    },
+    aws="ActionConfiguration",
+    to_aws=pascal,
+    legacy=("ActionConfiguration",),
+    returned=False,
+)
+PROPAGATION_RULES = (
+    Rule(
+        "!has(self.actionConfiguration) || !has(self.actionConfiguration.alarmTagsPropagation)"
+        " || !(has(self.actionConfiguration.alarmTagsPropagation.includedTagKeys)"
+        " && has(self.actionConfiguration.alarmTagsPropagation.excludedTagKeys))",
+        "actionConfiguration.alarmTagsPropagation takes includedTagKeys or excludedTagKeys, not both",
+        lambda s: (
+            not {"includedTagKeys", "excludedTagKeys"}
+            <= set(s.get("actionConfiguration", {}).get("alarmTagsPropagation", {}))
+        ),
+    ),
+)

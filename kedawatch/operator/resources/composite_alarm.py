@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from kedawatch.aws import alarms
 from kedawatch.operator.resources import common
-from kedawatch.operator.resources.fields import Field, Kind, Rule
+from kedawatch.operator.resources.fields import AlarmApi, Field, Kind, Rule
 
 __all__ = ["COMPOSITE_ALARM"]
 
@@ -45,4 +46,6 @@ RULES = (
     ),
 )
 
-COMPOSITE_ALARM = Kind(FIELDS, (*RULES, *common.RULES))
+COMPOSITE_ALARM = Kind(
+    FIELDS, (*RULES, *common.RULES), AlarmApi("CompositeAlarm", alarms.put_composite_alarm, common.ACTION_DEFAULTS)
+)

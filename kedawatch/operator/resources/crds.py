@@ -11,7 +11,9 @@ import yaml
 from kedawatch.operator.resources.app_observability import APP_OBSERVABILITY
 from kedawatch.operator.resources.composite_alarm import COMPOSITE_ALARM
 from kedawatch.operator.resources.fields import Kind
+from kedawatch.operator.resources.log_alarm import LOG_ALARM
 from kedawatch.operator.resources.metric_alarm import METRIC_ALARM
+from kedawatch.operator.resources.mute_rule import mute_rule_kind
 
 __all__ = [
     "ALARM_DEFINITIONS",
@@ -20,7 +22,9 @@ __all__ = [
     "DEFINITIONS",
     "LEGACY_COMPOSITE_ALARMS",
     "LEGACY_METRIC_ALARMS",
+    "LOG_ALARMS",
     "METRIC_ALARMS",
+    "MUTE_RULES",
     "SCALED_OBJECTS",
     "Definition",
     "Reference",
@@ -58,6 +62,29 @@ ALARM_STATUS = {
         "conditions": _CONDITIONS,
     },
 }
+_SHARED = ("region", "state", "observedGeneration", "conditions")
+MUTE_RULE_STATUS = {
+    **ALARM_STATUS,
+    "properties": {
+        "muteRuleName": {"type": "string"},
+        "muteRuleArn": {"type": "string"},
+        "active": {"type": "boolean"},
+        "activeUntil": {"type": "string"},
+        "nextWindowStart": {"type": "string"},
+        "nextWindowEnd": {"type": "string"},
+        "targets": {"type": "array", "items": {"type": "string"}},
+        "targetCount": {"type": "integer"},
+        "unresolvedTargets": {"type": "array", "items": {"type": "string"}},
+        **{key: ALARM_STATUS["properties"][key] for key in _SHARED},  # type: ignore[index]
+    },
+}
+MUTE_RULE_COLUMNS = (
+    {"name": "State", "type": "string", "jsonPath": ".status.state"},
+    {"name": "Next", "type": "string", "jsonPath": ".status.nextWindowStart"},
+    {"name": "Targets", "type": "integer", "jsonPath": ".status.targetCount"},
+    {"name": "Synced", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Synced")].status'},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+)
 ALARM_COLUMNS = [
     {"name": "State", "type": "string", "jsonPath": ".status.state"},
     {"name": "Alarm", "type": "string", "jsonPath": ".status.alarmName"},
@@ -65,6 +92,18 @@ ALARM_COLUMNS = [
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]
 LOOSE = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+_CHILD_ALARMS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "object": {"type": "string"},
+            "alarmName": {"type": "string"},
+            "state": {"type": "string"},
+        },
+    },
+}
 APP_STATUS = {
     "type": "object",
     "x-kubernetes-preserve-unknown-fields": True,
@@ -74,15 +113,18 @@ APP_STATUS = {
         "scaledObject": {"type": "string"},
         "dashboard": {"type": "string"},
         "alarmsInAlarm": {"type": "integer"},
-        "alarms": {
+        "alarms": _CHILD_ALARMS,
+        "logAlarms": _CHILD_ALARMS,
+        "maintenanceWindows": {
             "type": "array",
             "items": {
                 "type": "object",
                 "properties": {
                     "name": {"type": "string"},
                     "object": {"type": "string"},
-                    "alarmName": {"type": "string"},
+                    "muteRuleName": {"type": "string"},
                     "state": {"type": "string"},
+                    "nextWindowStart": {"type": "string"},
                 },
             },
         },
@@ -193,8 +235,30 @@ LEGACY_COMPOSITE_ALARMS = Definition(
 )
 """The reference controller's two kinds by the names its CRDs gave them (kind, plural, singular, short names),
 so that `kubectl get cwma` and every manifest and script written for it keep working."""
-DEFINITIONS = (METRIC_ALARMS, COMPOSITE_ALARMS, APPS, LEGACY_METRIC_ALARMS, LEGACY_COMPOSITE_ALARMS)
-ALARM_DEFINITIONS = (METRIC_ALARMS, COMPOSITE_ALARMS, LEGACY_METRIC_ALARMS, LEGACY_COMPOSITE_ALARMS)
+LOG_ALARMS = Definition(
+    "kedawatch.io",
+    "v1alpha1",
+    "CloudWatchLogAlarm",
+    "cloudwatchlogalarms",
+    "cloudwatchlogalarm",
+    LOG_ALARM,
+    ("cwlogalarm", "cwla"),
+)
+ALARM_DEFINITIONS = (METRIC_ALARMS, COMPOSITE_ALARMS, LEGACY_METRIC_ALARMS, LEGACY_COMPOSITE_ALARMS, LOG_ALARMS)
+MUTE_RULES = Definition(
+    "kedawatch.io",
+    "v1alpha1",
+    "CloudWatchAlarmMuteRule",
+    "cloudwatchalarmmuterules",
+    "cloudwatchalarmmuterule",
+    mute_rule_kind([definition.kind for definition in ALARM_DEFINITIONS]),
+    ("cwmute",),
+    status=MUTE_RULE_STATUS,
+    columns=MUTE_RULE_COLUMNS,
+)
+DEFINITIONS = (
+    METRIC_ALARMS, COMPOSITE_ALARMS, APPS, LEGACY_METRIC_ALARMS, LEGACY_COMPOSITE_ALARMS, LOG_ALARMS, MUTE_RULES
+)  # fmt: skip
 SCALED_OBJECTS = Reference("keda.sh", "v1alpha1", "ScaledObject", "scaledobjects")
 """KEDA's kind, which AppObservability generates."""
 

@@ -3,7 +3,10 @@
 A `Field` is one spec key: its OpenAPI schema and the PutMetricAlarm / PutCompositeAlarm parameter it
 becomes. A `Rule` is one cross-field constraint, written once as CEL for the CRD's
 `x-kubernetes-validations` and once as Python for the operator, which cannot rely on the API server
-(older clusters, loose legacy schemas); tests check that both agree.
+(older clusters, loose legacy schemas); tests check that both agree. What the API server cannot know (the IANA
+time zone database, a cron expression's fields) is a field's `check`, the operator's alone. An `AlarmApi` says how
+CloudWatch holds an alarm kind: the call that puts one, the DescribeAlarms type it is read back as, and how that
+description compares with the parameters.
 """
 
 from __future__ import annotations
@@ -15,11 +18,14 @@ from typing import Any
 
 import jsonschema
 
+from kedawatch import settings
 from kedawatch.aws import names
 
-__all__ = ["Field", "Kind", "Rule", "Spec", "plain_schema", "string_list", "validate"]
+__all__ = ["AlarmApi", "Field", "Kind", "Rule", "Spec", "plain_schema", "string_list", "validate"]
 
 Spec = Mapping[str, Any]
+Check = Callable[[Any, str], list[str]]
+"""A field's value and its path (`spec.schedule`) -> every problem with it, each naming the path it is at."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,11 +33,17 @@ class Field:
     key: str
     schema: dict[str, Any]
     aws: str | None = None
-    """The AWS API parameter this field becomes; None when it is the operator's own (region, policy)."""
+    """The AWS API parameter this field becomes, dotted when it is nested (`ScheduledQueryConfiguration.QueryString`);
+    None when it is the operator's own (region, policy)."""
     to_aws: Callable[[Any], Any] | None = None
     required: bool = False
     legacy: tuple[str, ...] = ()
     """Its PascalCase names in the reference controller's `cw.aws.com` manifests."""
+    check: Check | None = None
+    """What the operator checks that no schema or CEL can, run once the schema and the rules hold."""
+    returned: bool = True
+    """False for a member AWS added lately, whose presence in DescribeAlarms' answers is not on record: an alarm
+    described without it is not written again for it (that alarm cannot be told from one that dropped it)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,12 +53,35 @@ class Rule:
     holds: Callable[[Spec], bool]
 
 
+def _same(params: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(params)
+
+
+@dataclasses.dataclass(frozen=True)
+class AlarmApi:
+    """How CloudWatch holds one kind's alarms."""
+
+    alarm_type: str
+    """DescribeAlarms' `AlarmTypes` value for it (MetricAlarm, CompositeAlarm, LogAlarm); its answer lists them
+    under this name and an `s`."""
+    put: Callable[[Any, Mapping[str, Any]], None]
+    """The `kedawatch.aws.alarms` call that creates or overwrites one: (client, params)."""
+    defaults: Mapping[str, Any]
+    """What DescribeAlarms answers for a parameter the params leave out."""
+    comparable: Callable[[Mapping[str, Any]], dict[str, Any]] = _same
+    """Params or a description, recast so that the two compare: what AWS adds or spells its own way undone."""
+    complete: Callable[[dict[str, Any], settings.OperatorSettings], tuple[dict[str, Any], list[str]]] | None = None
+    """(spec, the operator's settings) -> the spec with the operator's defaults, and what is still missing."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Kind:
     """One kind's spec: its fields and rules, from which the schema and the validation both come."""
 
     fields: Sequence[Field]
     rules: Sequence[Rule]
+    alarm: AlarmApi | None = None
+    """For an alarm kind, how CloudWatch holds it."""
 
     def schema(self) -> dict[str, Any]:
         return {
@@ -58,12 +93,30 @@ class Kind:
 
     def aws_params(self, spec: Spec) -> dict[str, Any]:
         """The spec's AWS parameters, leaving out what the spec leaves out."""
-        params = {}
+        params: dict[str, Any] = {}
         for field in self.fields:
             if field.aws and field.key in spec:
                 value = spec[field.key]
-                params[field.aws] = field.to_aws(value) if field.to_aws else value
+                *parents, leaf = field.aws.split(".")
+                target = params
+                for parent in parents:
+                    target = target.setdefault(parent, {})
+                target[leaf] = field.to_aws(value) if field.to_aws else value
         return params
+
+    def drifted(self, described: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
+        """Whether the alarm DescribeAlarms `described` differs from what `params` would put: AWS's defaults
+        stand for what either leaves out, and a member AWS may not answer is compared only when it does."""
+        assert self.alarm is not None, "only an alarm kind is described"
+        api = self.alarm
+        live, wanted = api.comparable(described), api.comparable(params)
+        unanswered = {field.aws.split(".")[0] for field in self.fields if field.aws and not field.returned}
+        for key in (set(wanted) | set(api.defaults)) - {"Tags"}:
+            if key in unanswered and key not in live:
+                continue
+            if live.get(key, api.defaults.get(key)) != wanted.get(key, api.defaults.get(key)):
+                return True
+        return False
 
 
 def string_list(max_items: int, max_length: int = 1024) -> dict[str, Any]:
@@ -80,7 +133,18 @@ def validate(kind: Kind, spec: Spec) -> list[str]:
     problems += _not_finite(spec, "spec")
     if not problems:
         problems = [f"spec: {rule.message}" for rule in kind.rules if not rule.holds(spec)]
+    if not problems:
+        problems = _checked(kind, spec)
     return sorted(problems)
+
+
+def _checked(kind: Kind, spec: Spec) -> list[str]:
+    """The fields' own checks, once the schema and the rules hold (so each may rely on its value's shape)."""
+    problems: list[str] = []
+    for field in kind.fields:
+        if field.check is not None and field.key in spec:
+            problems += field.check(spec[field.key], f"spec.{field.key}")
+    return problems
 
 
 def _validator(kind: Kind) -> jsonschema.protocols.Validator:

@@ -1,12 +1,17 @@
-"""`CloudWatchMetricAlarm`: every PutMetricAlarm parameter, in camelCase."""
+"""`CloudWatchMetricAlarm`: every PutMetricAlarm parameter, in camelCase.
+
+`evaluationCriteria` is declared as the union AWS makes of it, with no criterion yet: PromQL (`promQLCriteria`,
+with the rules that exclude the metric fields) comes as one more property. Declaring the union now lets
+`evaluationInterval`, which AWS takes only with it, carry its rules in CEL (which can name declared fields only).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kedawatch.aws import names, vocabulary
+from kedawatch.aws import alarms, names, vocabulary
 from kedawatch.operator.resources import common
-from kedawatch.operator.resources.fields import Field, Kind, Rule, Spec
+from kedawatch.operator.resources.fields import AlarmApi, Field, Kind, Rule, Spec
 
 __all__ = ["FIELDS_BY_KEY", "METRIC_ALARM"]
 
@@ -179,6 +184,65 @@ RULES = (
 )
 
 
+def _timezone_problems(window: Spec, path: str) -> list[str]:
+    timezone = window.get("wallClockWindow", {}).get("timezone")
+    problem = vocabulary.wall_clock_timezone_problem(timezone) if timezone is not None else None
+    return [f"{path}.wallClockWindow.timezone: {timezone!r} {problem}"] if problem else []
+
+
+EVALUATION_FIELDS = (
+    Field(
+        "evaluationInterval",
+        {"type": "integer", "minimum": 10, "maximum": 3600, "description": "Seconds between evaluations."},
+        aws="EvaluationInterval",
+        legacy=("EvaluationInterval",),
+        returned=False,
+    ),
+    Field(
+        "evaluationCriteria",
+        {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "properties": {},
+            "description": "Exactly one criterion; none is offered yet (PromQL is to come).",
+        },
+        aws="EvaluationCriteria",
+        to_aws=common.pascal,
+        legacy=("EvaluationCriteria",),
+        returned=False,
+    ),
+    Field(
+        "evaluationWindow",
+        {
+            "type": "object",
+            "properties": {
+                "slidingWindow": {"type": "object", "properties": {}},
+                "wallClockWindow": {
+                    "type": "object",
+                    "properties": {
+                        "timezone": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 50,
+                            "pattern": vocabulary.WALL_CLOCK_TIMEZONE,
+                        }
+                    },
+                },
+            },
+            "description": "slidingWindow (the default) or wallClockWindow, aligned to the period's boundaries.",
+        },
+        aws="EvaluationWindow",
+        to_aws=common.pascal,
+        legacy=("EvaluationWindow",),
+        check=_timezone_problems,
+        returned=False,
+    ),
+    common.WARM_UP,
+    common.PROPAGATION,
+)
+
+
 def _dimensions(value: list[dict[str, str]]) -> list[dict[str, str]]:
     return [{"Name": d["name"], "Value": d["value"]} for d in value]
 
@@ -225,7 +289,80 @@ FIELDS = (
         legacy=("EvaluateLowSampleCountPercentile",),
     ),
     *common.ACTIONS,
+    *EVALUATION_FIELDS,
 )
 
-METRIC_ALARM = Kind(FIELDS, (*RULES, *common.RULES))
+
+def _evaluated_periods(spec: Spec) -> list[int]:
+    """The period the alarm evaluates: its own, or that of the query it watches (not an anomaly band's)."""
+    if "period" in spec:
+        return [spec["period"]]
+    return [
+        query["metricStat"]["period"] if "metricStat" in query else query["period"]
+        for query in spec.get("metrics", [])
+        if _returns_data(query) and query["id"] != spec.get("thresholdMetricId")
+        and ("metricStat" in query or "period" in query)
+    ]  # fmt: skip
+
+
+_WALL_CLOCK = str(list(vocabulary.WALL_CLOCK_PERIODS))
+EVALUATION_RULES = (
+    Rule(
+        "!has(self.evaluationInterval) || has(self.evaluationCriteria)",
+        "evaluationInterval goes with evaluationCriteria only: an alarm on metricName or metrics is evaluated"
+        " every period",
+        lambda s: "evaluationInterval" not in s or "evaluationCriteria" in s,
+    ),
+    Rule(
+        "!has(self.evaluationInterval) || self.evaluationInterval == 10 || self.evaluationInterval == 20"
+        " || self.evaluationInterval == 30 || self.evaluationInterval % 60 == 0",
+        "evaluationInterval must be 10, 20, 30 or a multiple of 60",
+        lambda s: "evaluationInterval" not in s or vocabulary.alarm_period_ok(s["evaluationInterval"]),
+    ),
+    Rule(
+        "!has(self.evaluationWindow) || has(self.evaluationWindow.slidingWindow)"
+        " != has(self.evaluationWindow.wallClockWindow)",
+        "evaluationWindow is exactly one of slidingWindow or wallClockWindow",
+        lambda s: "evaluationWindow" not in s or len(s["evaluationWindow"]) == 1,
+    ),
+    Rule(
+        "!has(self.evaluationWindow) || !has(self.evaluationWindow.wallClockWindow)"
+        f" || (has(self.period) ? self.period in {_WALL_CLOCK} : !has(self.metrics)"
+        " || self.metrics.all(m, (has(m.returnData) && !m.returnData)"
+        " || (has(self.thresholdMetricId) && m.id == self.thresholdMetricId)"
+        f" || (has(m.metricStat) ? m.metricStat.period in {_WALL_CLOCK}"
+        f" : !has(m.period) || m.period in {_WALL_CLOCK})))",
+        "a wallClockWindow needs a period of 60, 300, 3600, 86400 or 604800 seconds (the evaluated query's, with"
+        " metrics)",
+        lambda s: (
+            "wallClockWindow" not in s.get("evaluationWindow", {})
+            or all(period in vocabulary.WALL_CLOCK_PERIODS for period in _evaluated_periods(s))
+        ),
+    ),
+)
+
+
+def _comparable(params: Spec) -> dict[str, Any]:
+    """AWS answers Threshold as a double, and each query's ReturnData even where it was left out (true)."""
+    comparable = dict(params)
+    if comparable.get("Threshold") is not None:
+        comparable["Threshold"] = float(comparable["Threshold"])
+    if comparable.get("Metrics"):
+        comparable["Metrics"] = [{"ReturnData": True, **query} for query in comparable["Metrics"]]
+    return comparable
+
+
+API = AlarmApi(
+    "MetricAlarm",
+    alarms.put_metric_alarm,
+    {
+        **common.ACTION_DEFAULTS,
+        "Dimensions": [],
+        "Metrics": [],
+        "TreatMissingData": "missing",
+        "EvaluationWindow": {"SlidingWindow": {}},
+    },
+    _comparable,
+)
+METRIC_ALARM = Kind(FIELDS, (*RULES, *EVALUATION_RULES, *common.RULES, *common.PROPAGATION_RULES), API)
 FIELDS_BY_KEY = {field.key: field for field in FIELDS}

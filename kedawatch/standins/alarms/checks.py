@@ -6,13 +6,12 @@ limits (lengths, at most 5 actions per list, ranges) are checked before, by `ked
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Collection, Mapping
 from typing import Any, NoReturn
 
 from kedawatch.aws import wire
 
-__all__ = ["ACTION_LISTS", "check_common", "refuse", "zone"]
+__all__ = ["ACTION_LISTS", "check_common", "refuse"]
 
 ACTION_LISTS = ("OKActions", "AlarmActions", "InsufficientDataActions")
 TREAT_MISSING_DATA = ("breaching", "notBreaching", "ignore", "missing")
@@ -46,11 +45,3 @@ def _check_action(key: str, action: str, region: str, services: Collection[str])
         refuse(f"Invalid {key} ARN {action!r}: this kind of alarm cannot call {parts[2]} actions")
     if parts[3] and parts[3] != region:
         refuse(f"Invalid region {parts[3]} specified. Only {region} is supported.")
-
-
-def zone(name: str) -> zoneinfo.ZoneInfo | None:
-    """The IANA time zone `name` (UTC included), or None if there is none of that name."""
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None

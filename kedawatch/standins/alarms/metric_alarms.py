@@ -55,9 +55,7 @@ NOT_WITH_PROMQL = (
 )  # fmt: skip
 MAX_QUERIES = 20
 QUERY_ID = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
-WALL_CLOCK_PERIODS = (60, 300, 3600, 86400, 604800)
 ONE_DAY, SEVEN_DAYS = 86400, 604800
-_OFFSET = re.compile(r"^(UTC)?[+-](\d{2}):(\d{2})$")
 
 
 def is_promql(params: Mapping[str, Any]) -> bool:
@@ -210,16 +208,8 @@ def _period_of(params: Mapping[str, Any]) -> int | None:
 def _check_window(window: Mapping[str, Any], period: int | None) -> None:
     if "WallClockWindow" not in window:
         return
-    if period is not None and period not in WALL_CLOCK_PERIODS:
+    if period is not None and period not in vocabulary.WALL_CLOCK_PERIODS:
         refuse(f"A WallClockWindow needs a period of 60, 300, 3600, 86400 or 604800 seconds, not {period}")
     timezone = window["WallClockWindow"].get("Timezone")
-    if timezone is not None and not _timezone_ok(timezone):
+    if timezone is not None and vocabulary.wall_clock_timezone_problem(timezone):
         refuse(f"Invalid Timezone {timezone!r}: give an IANA time zone, an offset such as +05:30, or UTC+05:30")
-
-
-def _timezone_ok(timezone: str) -> bool:
-    offset = _OFFSET.match(timezone)
-    if offset:
-        hours, minutes = int(offset[2]), int(offset[3])
-        return hours <= 14 and minutes < 60 and minutes % 5 == 0
-    return checks.zone(timezone) is not None

@@ -16,7 +16,7 @@ Behaviour, per account (moto's, 123456789012, unless the access key is 12 digits
   ActionPrefix combined; AlarmTypes MetricAlarm by default, CompositeAlarm and LogAlarm only when asked;
   ChildrenOfAlarmName / ParentsOfAlarmName alone (with MaxRecords and NextToken only) and answering only the
   fields the API reference lists for them. Pages of MaxRecords (default 50) alarms of every asked type together,
-  in name order.
+  in name order; without the members `leave_out` names, for clients that must cope with AWS not answering them.
 - DeleteAlarms ignores unknown names, deletes at most one composite alarm, and a log alarm only on its own.
 - SetAlarmState needs an existing alarm (404 ResourceNotFound) and StateReasonData in JSON (InvalidFormat);
   it sets StateUpdatedTimestamp, and StateTransitionedTimestamp when the state changes.
@@ -73,6 +73,7 @@ class AlarmService:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._regions: dict[tuple[str, str], store.Region] = {}
+        self._unanswered: frozenset[str] = frozenset()
         self._handlers: dict[str, Handler] = {
             "PutMetricAlarm": self._put_metric_alarm,
             "PutCompositeAlarm": self._put_composite_alarm,
@@ -108,6 +109,13 @@ class AlarmService:
     def reset(self) -> None:
         with self._lock:
             self._regions.clear()
+            self._unanswered = frozenset()
+
+    def leave_out(self, *members: str) -> None:
+        """DescribeAlarms answers without these members from now on (until `reset`): whether AWS answers the members
+        it added lately (WarmUpConfiguration, ActionConfiguration, ...) is not on record, so clients must cope."""
+        with self._lock:
+            self._unanswered = frozenset(members)
 
     def set_contributors(
         self,
@@ -180,7 +188,7 @@ class AlarmService:
         )
         answer: dict[str, Any] = {f"{kind}s": [] for kind in ("MetricAlarm", "CompositeAlarm", "LogAlarm")}
         for alarm in alarms:
-            described = alarm.description
+            described = {k: v for k, v in alarm.description.items() if k not in self._unanswered}
             answer[f"{alarm.kind}s"].append(
                 {k: described[k] for k in fields if k in described} if fields else described
             )
