@@ -110,23 +110,21 @@ async def observe_alarm(obj: AlarmObject, ctx: kernel.Context) -> tuple[dict[str
 
 
 async def delete_alarm(obj: AlarmObject, ctx: kernel.Context) -> None:
-    """Delete the alarm unless `deletionPolicy: Retain`; an alarm already gone, or not ours, is left be.
+    """Delete the alarm unless `deletionPolicy: Retain`; an alarm already gone, or not ours, is left be."""
+    deleted = await kernel.delete_unless_retained(
+        "alarm",
+        (obj.status.get("alarmName"), obj.status.get("region")),
+        lambda: _declared(obj, ctx),
+        obj.spec.get("deletionPolicy") == "Retain",
+        lambda name, region: _delete_if_ours(obj, ctx, name, region),
+    )
+    if deleted is not None:
+        ctx.store.untrack(deleted[1], deleted[0])
 
-    Without a name in the status (its write was lost, or the object never synced), the spec's name is the one:
-    the alarm may exist all the same.
-    """
-    name, region = obj.status.get("alarmName"), obj.status.get("region")
-    if not name or not region:
-        desired, _ = _desired(obj, ctx)
-        name, region = (desired.name, desired.region) if desired is not None else (None, None)
-    if not name or not region or obj.spec.get("deletionPolicy") == "Retain":
-        return
-    try:
-        await _delete_if_ours(obj, ctx, name, region)
-    except errors.AwsError as exc:
-        kernel.retry_if_transient(exc)
-        raise kernel.Retry(f"cannot delete alarm {name}: {kernel.aws_failure(exc)}") from exc
-    ctx.store.untrack(region, name)
+
+def _declared(obj: AlarmObject, ctx: kernel.Context) -> tuple[str, str] | None:
+    desired, _ = _desired(obj, ctx)
+    return (desired.name, desired.region) if desired is not None else None
 
 
 def _desired(obj: AlarmObject, ctx: kernel.Context) -> tuple[_Desired | None, list[str]]:

@@ -34,20 +34,17 @@ __all__ = [
     "render",
 ]
 
-_CONDITIONS = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "properties": {
-            "type": {"type": "string"},
-            "status": {"type": "string"},
-            "reason": {"type": "string"},
-            "message": {"type": "string"},
-            "lastTransitionTime": {"type": "string"},
-            "observedGeneration": {"type": "integer"},
-        },
-    },
-}
+
+def _records(**properties: str) -> dict[str, Any]:
+    """A status list of objects: each property by its JSON type."""
+    fields = {name: {"type": kind} for name, kind in properties.items()}
+    return {"type": "array", "items": {"type": "object", "properties": fields}}
+
+
+_CONDITIONS = _records(
+    type="string", status="string", reason="string", message="string", lastTransitionTime="string",
+    observedGeneration="integer",
+)  # fmt: skip
 ALARM_STATUS = {
     "type": "object",
     "x-kubernetes-preserve-unknown-fields": True,
@@ -78,32 +75,23 @@ MUTE_RULE_STATUS = {
         **{key: ALARM_STATUS["properties"][key] for key in _SHARED},  # type: ignore[index]
     },
 }
+_SYNCED_AGE = (
+    {"name": "Synced", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Synced")].status'},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+)
 MUTE_RULE_COLUMNS = (
     {"name": "State", "type": "string", "jsonPath": ".status.state"},
     {"name": "Next", "type": "string", "jsonPath": ".status.nextWindowStart"},
     {"name": "Targets", "type": "integer", "jsonPath": ".status.targetCount"},
-    {"name": "Synced", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Synced")].status'},
-    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    *_SYNCED_AGE,
 )
 ALARM_COLUMNS = [
     {"name": "State", "type": "string", "jsonPath": ".status.state"},
     {"name": "Alarm", "type": "string", "jsonPath": ".status.alarmName"},
-    {"name": "Synced", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Synced")].status'},
-    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    *_SYNCED_AGE,
 ]
 LOOSE = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-_CHILD_ALARMS = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string"},
-            "object": {"type": "string"},
-            "alarmName": {"type": "string"},
-            "state": {"type": "string"},
-        },
-    },
-}
+_CHILD_ALARMS = _records(name="string", object="string", alarmName="string", state="string")
 APP_STATUS = {
     "type": "object",
     "x-kubernetes-preserve-unknown-fields": True,
@@ -115,19 +103,9 @@ APP_STATUS = {
         "alarmsInAlarm": {"type": "integer"},
         "alarms": _CHILD_ALARMS,
         "logAlarms": _CHILD_ALARMS,
-        "maintenanceWindows": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "name": {"type": "string"},
-                    "object": {"type": "string"},
-                    "muteRuleName": {"type": "string"},
-                    "state": {"type": "string"},
-                    "nextWindowStart": {"type": "string"},
-                },
-            },
-        },
+        "maintenanceWindows": _records(
+            name="string", object="string", muteRuleName="string", state="string", nextWindowStart="string"
+        ),
     },
 }
 APP_COLUMNS = (
