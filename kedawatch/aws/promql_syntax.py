@@ -32,34 +32,31 @@ _TYPES = (
     (promql_parser.ValueType.String, "string"),
 )
 """The parser's value types (which are not hashable) by their names."""
+_NOT_A_VECTOR = (
+    "not an instant vector: an alarm's query answers the series that breach, e.g. "
+    "sum by (service) (rate(errors[5m])) > 5 (vector(...) makes a number a vector)"
+)
+_NO_NUMBER = {"matrix": _RANGE, "string": "is a string literal, which is no number"}
+"""What a scaling query may not answer, and why."""
+_NO_VECTOR = {"matrix": _RANGE, "string": f"is a string, {_NOT_A_VECTOR}", "scalar": f"is a scalar, {_NOT_A_VECTOR}"}
+"""What an alarm's query may not answer, and why."""
 
 
 def instant_query_problem(query: str) -> str | None:
     """What is wrong with `query` as an instant query whose answer has one number per series, or None."""
-    expression, problem = _parsed(query)
-    if expression is None:
-        return problem
-    kind = _value_type(expression)
-    if kind == "matrix":
-        return _RANGE
-    return "is a string literal, which is no number" if kind == "string" else None
+    return _problem(query, _NO_NUMBER)
 
 
 def vector_query_problem(query: str) -> str | None:
     """What is wrong with `query` as an alarm's query, whose answer must be an instant vector (each series one
     contributor that breaches), or None."""
+    return _problem(query, _NO_VECTOR)
+
+
+def _problem(query: str, refused: dict[str, str]) -> str | None:
+    """The parser's refusal, or what `refused` says of the kind of answer the query has."""
     expression, problem = _parsed(query)
-    if expression is None:
-        return problem
-    kind = _value_type(expression)
-    if kind == "vector":
-        return None
-    if kind == "matrix":
-        return _RANGE
-    return (
-        f"is a {kind}, not an instant vector: an alarm's query answers the series that breach, e.g. "
-        "sum by (service) (rate(errors[5m])) > 5 (vector(...) makes a number a vector)"
-    )
+    return problem if expression is None else refused.get(_value_type(expression))
 
 
 def _parsed(query: str) -> tuple[promql_parser.Expr | None, str | None]:
