@@ -296,6 +296,8 @@ def test_crds_are_structural_with_status_and_printer_columns() -> None:
         expected = {
             crds.APPS.name: ["Target", "Min", "Max", "Ready", "Alarming", "Age"],
             crds.MUTE_RULES.name: ["State", "Next", "Targets", "Synced", "Age"],
+            crds.METRIC_ALARMS.name: ["State", "Breaching", "Alarm", "Synced", "Age"],
+            crds.LEGACY_METRIC_ALARMS.name: ["State", "Breaching", "Alarm", "Synced", "Age"],
         }.get(definition.name, ["State", "Alarm", "Synced", "Age"])
         assert columns == expected
         status = version["schema"]["openAPIV3Schema"]["properties"]["status"]

@@ -57,6 +57,10 @@ def _same(params: Mapping[str, Any]) -> dict[str, Any]:
     return dict(params)
 
 
+def _unevaluated(params: Mapping[str, Any]) -> str:
+    return "INSUFFICIENT_DATA"
+
+
 @dataclasses.dataclass(frozen=True)
 class AlarmApi:
     """How CloudWatch holds one kind's alarms."""
@@ -72,6 +76,8 @@ class AlarmApi:
     """Params or a description, recast so that the two compare: what AWS adds or spells its own way undone."""
     complete: Callable[[dict[str, Any], settings.OperatorSettings], tuple[dict[str, Any], list[str]]] | None = None
     """(spec, the operator's settings) -> the spec with the operator's defaults, and what is still missing."""
+    created_state: Callable[[Mapping[str, Any]], str] = _unevaluated
+    """The state AWS gives an alarm created with these params, shown until the next state sweep reads it."""
 
 
 @dataclasses.dataclass(frozen=True)

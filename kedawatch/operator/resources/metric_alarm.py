@@ -455,6 +455,11 @@ def _comparable(params: Spec) -> dict[str, Any]:
     return comparable
 
 
+def _created_state(params: Spec) -> str:
+    """ "For PromQL alarms, the alarm state is instead immediately set to OK." (PutMetricAlarm)"""
+    return "OK" if "EvaluationCriteria" in params else "INSUFFICIENT_DATA"
+
+
 API = AlarmApi(
     "MetricAlarm",
     alarms.put_metric_alarm,
@@ -466,6 +471,7 @@ API = AlarmApi(
         "EvaluationWindow": {"SlidingWindow": {}},
     },
     _comparable,
+    created_state=_created_state,
 )
 METRIC_ALARM = Kind(FIELDS, (*RULES, *EVALUATION_RULES, *common.RULES, *common.PROPAGATION_RULES), API)
 FIELDS_BY_KEY = {field.key: field for field in FIELDS}
