@@ -59,6 +59,10 @@ class AlarmStore:
     async def tags(self, region: str, arn: str) -> dict[str, str]:
         return await self._read(region, alarms.tags_of, arn)
 
+    async def contributors(self, region: str, name: str) -> list[dict[str, Any]]:
+        """A PromQL alarm's series in ALARM: a paced read of its own, outside the sweeps."""
+        return await self._read(region, alarms.contributors, name)
+
     async def put(self, region: str, api: fields.AlarmApi, params: Mapping[str, Any]) -> None:
         await self._write(region, api.put, params)
 

@@ -64,6 +64,28 @@ ALARM_STATUS = {
         "conditions": _CONDITIONS,
     },
 }
+METRIC_ALARM_STATUS = {
+    **ALARM_STATUS,
+    "properties": {
+        **ALARM_STATUS["properties"],  # type: ignore[dict-item]
+        "breachingSeries": {"type": "integer", "description": "A PromQL alarm's contributors in ALARM."},
+        "contributors": {
+            "type": "array",
+            "description": "The first breaching series, as DescribeAlarmContributors answers them.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "attributes": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "stateReason": {"type": "string"},
+                    "since": {"type": "string"},
+                },
+            },
+        },
+        "contributorsReadAt": {"type": "string"},
+        "contributorsError": {"type": "string"},
+    },
+}
 _SHARED = ("region", "state", "observedGeneration", "conditions")
 MUTE_RULE_STATUS = {
     **ALARM_STATUS,
@@ -93,6 +115,12 @@ ALARM_COLUMNS = [
     {"name": "Synced", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Synced")].status'},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]
+METRIC_ALARM_COLUMNS: tuple[dict[str, Any], ...] = (
+    *ALARM_COLUMNS[:1],
+    {"name": "Breaching", "type": "integer", "jsonPath": ".status.breachingSeries", "priority": 1},
+    *ALARM_COLUMNS[1:],
+)
+"""With a PromQL alarm's breaching series, under `-o wide` (the other alarms have none)."""
 LOOSE = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 _CHILD_ALARMS = {
     "type": "array",
@@ -181,7 +209,7 @@ class Definition(Reference):
     spec: Kind
     short_names: tuple[str, ...] = ()
     status: dict[str, Any] = dataclasses.field(default_factory=lambda: ALARM_STATUS)
-    columns: tuple[dict[str, str], ...] = tuple(ALARM_COLUMNS)
+    columns: tuple[dict[str, Any], ...] = tuple(ALARM_COLUMNS)
     legacy: bool = False
     """A `cw.aws.com` kind: a loose schema, since those manifests predate ours; the operator validates."""
 
@@ -194,6 +222,8 @@ METRIC_ALARMS = Definition(
     "cloudwatchmetricalarm",
     METRIC_ALARM,
     ("cwalarm",),
+    status=METRIC_ALARM_STATUS,
+    columns=METRIC_ALARM_COLUMNS,
 )
 COMPOSITE_ALARMS = Definition(
     "kedawatch.io",
@@ -223,6 +253,8 @@ LEGACY_METRIC_ALARMS = Definition(
     "cloudwatchmetricalarm",
     METRIC_ALARM,
     ("cwma", "cwmas"),
+    status=METRIC_ALARM_STATUS,
+    columns=METRIC_ALARM_COLUMNS,
     legacy=True,
 )
 LEGACY_COMPOSITE_ALARMS = Definition(
