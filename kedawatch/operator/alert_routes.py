@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ACTION_KEYS", "MATCHER", "Actions", "Matcher", "Route", "Routes", "RoutesError", "load", "parse"]
+__all__ = ["ACTION_KEYS", "MATCHER", "Routes", "RoutesError", "load", "parse", "parse_matcher"]
 
 MATCHER = r'^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(=~|=|!=|!~)\s*("(\\.|[^"\\])*"|[^",]*?)\s*$'
 """One matcher, for Python's `re` and the chart's JSON schema alike: a label name, an operator, a quoted value or a

@@ -21,7 +21,7 @@ from kedawatch.aws.identities import AwsIdentity
 from kedawatch.operator import alarm_store, alert_routes, kernel, main, pacing
 from kedawatch.operator.rendering import prometheus_rules
 
-__all__ = ["in_thread", "kube_client", "run"]
+__all__ = ["in_thread", "kube_client", "make_context", "run"]
 
 ANNOTATION_PREFIX = "kedawatch.io"
 TIMER_EXIT_POLLING = 1.0

@@ -32,7 +32,6 @@ __all__ = [
     "NOTES_ANNOTATION",
     "OPT_IN",
     "SKIPPED_ANNOTATION",
-    "Outcome",
     "concerned",
     "nudge",
     "reconcile_rules",
@@ -157,20 +156,20 @@ async def nudge(ctx: kernel.Context, namespace: str, names: Iterable[str], opt_i
 
 
 async def report_crd(ctx: kernel.Context) -> None:
-    """Say at start whether the cluster serves PrometheusRules. Without the CRD nothing fails: kopf watches for
-    CRDs, and serves the kind as soon as prometheus-operator's CRD is installed."""
+    """Say at start whether the cluster serves PrometheusRules, from the API server's discovery as kopf reads it.
+    Without the CRD nothing fails: kopf watches CRDs, and serves the kind as soon as prometheus-operator's appears.
+    Never raises: a failing start-up activity would keep kopf from starting at all."""
     kind = crds.PROMETHEUS_RULES
+    api = kubernetes.client.CustomObjectsApi(ctx.kube)
     try:
-        listed = await asyncio.to_thread(
-            ctx.kube.call_api, f"/apis/{kind.api_version}", "GET", response_type="object", _return_http_data_only=True
-        )
+        listed = await asyncio.to_thread(api.get_api_resources, kind.group, kind.version)
     except kubernetes.client.ApiException as exc:
         if exc.status != objects.NOT_FOUND:
             logger.warning("PrometheusRules: cannot tell whether %s is installed: %s %s", kind.name, exc.status,
                            exc.reason)  # fmt: skip
             return
-        listed = {}
-    if not any(resource.get("name") == kind.plural for resource in listed.get("resources", [])):
+        listed = None
+    if listed is None or not any(resource.name == kind.plural for resource in listed.resources or []):
         logger.warning(
             "PrometheusRules are on (--prometheus-rules) but the cluster has no %s CRD (prometheus-operator's):"
             " none are served until it is installed, then at once",

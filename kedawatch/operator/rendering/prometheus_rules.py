@@ -58,10 +58,12 @@ _FIRST_ANNOTATIONS = ("summary", "description")
 _MAX_OBJECT_NAME = 253
 _MAX_LABEL_VALUE = 63
 _CRITERIA = "spec.evaluationCriteria.promQLCriteria"
+_DURATIONS = ("for", "keep_firing_for")
 _RULE_FIELDS = (
     (f"{_CRITERIA}.query", "expr"),
     (f"{_CRITERIA}.pendingPeriod", "for"),
     (f"{_CRITERIA}.recoveryPeriod", "keep_firing_for"),
+    (_CRITERIA, "expr"),
     ("spec.evaluationInterval", "the group's interval"),
     ("spec.tags", "labels"),
     ("spec.description", "annotations"),
@@ -108,8 +110,10 @@ class _Group:
 
 def duration_ms(text: str) -> int:
     """A Prometheus duration (`1h30m`, `5m`, `0`, units y w d h m s ms in that order) in milliseconds."""
-    found = _DURATION.fullmatch(text) if text else None
-    if found is None or (text != "0" and not any(found.groups())):
+    if text == "0":
+        return 0
+    found = _DURATION.fullmatch(text)
+    if found is None or not any(found.groups()):
         raise ValueError(f"{text!r} is not a Prometheus duration such as 30s, 5m or 1h30m (units y w d h m s ms)")
     return sum(int(amount) * unit for amount, unit in zip(found.groups(), _UNIT_MS, strict=True) if amount)
 
@@ -195,7 +199,8 @@ def _translate_group(
             continue
         problems = fields.validate(crds.METRIC_ALARMS.spec, spec)
         if problems:
-            translation.skipped.append(Skipped(where, "; ".join(_in_rule_terms(p) for p in problems), object_name))
+            reason = "; ".join(_in_rule_terms(problem, item) for problem in problems)
+            translation.skipped.append(Skipped(where, reason, object_name))
             continue
         labels = {RULE_LABEL: _label_value(rule["metadata"]["name"])}
         child = {
@@ -295,11 +300,13 @@ def _description(annotations: Mapping[str, str], alert: str) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _in_rule_terms(problem: str) -> str:
+def _in_rule_terms(problem: str, item: Mapping[str, Any]) -> str:
+    """An alarm object's problem as the rule's author wrote it: `for 2d: 172800 is greater than ... 86400`."""
     for path, field in _RULE_FIELDS:
         if problem.startswith(path):
-            return field + problem[len(path) :]
-    return problem
+            written = f" {item[field]}" if field in _DURATIONS and field in item else ""
+            return field + written + problem[len(path) :]
+    return problem.replace("spec: ", "its alarm: ", 1)  # a rule across the alarm's fields
 
 
 def _label_value(name: str) -> str:
