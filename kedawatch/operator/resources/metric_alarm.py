@@ -17,7 +17,7 @@ from kedawatch.aws import alarms, names, promql_syntax, vocabulary
 from kedawatch.operator.resources import common, fields
 from kedawatch.operator.resources.fields import AlarmApi, Field, Kind, Rule, Spec
 
-__all__ = ["FIELDS_BY_KEY", "METRIC_ALARM", "NOT_WITH_PROMQL"]
+__all__ = ["FIELDS_BY_KEY", "METRIC_ALARM", "NOT_WITH_PROMQL", "PROMQL_CRITERIA"]
 
 OPERATORS = (
     "GreaterThanOrEqualToThreshold",
