@@ -64,12 +64,16 @@ def _register_prometheus_rules(registry: kopf.OperatorRegistry, ctx: kernel.Cont
         return {name: labels.get(prometheus_rules.OPT_IN, "")}
 
     @kopf.index(*resource, id=RULES_BY_NAMESPACE, registry=registry)
-    def rule_names(name: str, namespace: str | None, **_: Any) -> dict[str, str]:
-        return {namespace or "": name}
+    def rule_names(name: str, namespace: str | None, labels: kopf.Labels, **_: Any) -> dict[str, str]:
+        """Only those without a label of their own: theirs wins, so their namespace's label changes nothing. (An
+        empty mapping, not None: None would leave an object indexed as it was.)"""
+        return {} if prometheus_rules.OPT_IN in labels else {namespace or "": name}
 
     @kopf.on.event(*namespaces, id="prometheusrule/namespace", registry=registry)
     async def namespace_changed(name: str, labels: kopf.Labels, type: str | None, **kwargs: Any) -> None:
-        opt_in, previous = labels.get(prometheus_rules.OPT_IN, ""), seen.get(name)
+        """A namespace's opt-in changed since it was last seen (a new namespace had none): reconcile its rules.
+        The namespaces listed at start are only noted, their rules being resumed then anyway."""
+        opt_in, previous = labels.get(prometheus_rules.OPT_IN, ""), seen.get(name, "" if type == "ADDED" else None)
         seen[name] = opt_in
         if type == "DELETED":
             del seen[name]

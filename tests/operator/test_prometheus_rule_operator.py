@@ -222,6 +222,7 @@ def test_only_opted_in_prometheus_rules_are_made_alarms_by_their_label_or_their_
     eventually(lambda: cw_alarm(cloudwatch, "prod/default/prometheus-only/checkout.rules/Quiet"))
     assert reported(cluster, "1", "prometheus-only")
     assert cw_alarm(cloudwatch, "prod/default/opted-out/checkout.rules/Out") is None  # the object's label wins
+    assert not annotations_of(cluster, "opted-out")  # and nothing was written on it
 
     core.patch_namespace("default", {"metadata": {"labels": {reconciler.OPT_IN: None}}})
     eventually(lambda: reported(cluster, "0", "prometheus-only") is None and not annotations_of(cluster, "prometheus-only").get(reconciler.ALARMS_ANNOTATION))  # fmt: skip
