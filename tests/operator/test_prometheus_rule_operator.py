@@ -153,8 +153,7 @@ def test_a_prometheus_rules_alerting_rules_become_promql_alarms_updated_and_dele
     assert updated["EvaluationCriteria"]["PromQLCriteria"]["PendingPeriod"] == 600
     assert updated["AlarmActions"] == [TICKETS]  # no longer critical: the default route
     assert cw_alarm(cloudwatch, f"{PREFIX}/CheckoutDown")["EvaluationCriteria"]["PromQLCriteria"]["RecoveryPeriod"] == 900  # type: ignore[index]  # fmt: skip
-    report = eventually(lambda: reported(cluster, "2"))
-    assert reconciler.SKIPPED_ANNOTATION not in report
+    eventually(lambda: (report := reported(cluster, "2")) and reconciler.SKIPPED_ANNOTATION not in report)
 
     cluster.create(prometheus_rule(alert("Kept"), name="kept", **OPT_IN, **{prometheus_rules.DELETION_POLICY_LABEL: "Retain"}))  # fmt: skip
     eventually(lambda: cw_alarm(cloudwatch, "prod/default/kept/checkout.rules/Kept"))
@@ -175,7 +174,7 @@ def test_bad_rules_are_reported_by_name_and_the_others_still_made(rules_operator
         interval="5s", **OPT_IN,
     ))  # fmt: skip
     seen = eventually(lambda: reported(cluster, "1"))
-    assert set(aws_alarms(cloudwatch)) == {f"{PREFIX}/Fine"}
+    eventually(lambda: set(aws_alarms(cloudwatch)) == {f"{PREFIX}/Fine"})  # written once its object is reconciled
     assert cw_alarm(cloudwatch, f"{PREFIX}/Fine")["EvaluationInterval"] == 10  # type: ignore[index]
     assert seen[reconciler.SKIPPED_ANNOTATION].splitlines() == [
         "checkout.rules/Broken: expr: 'sum(rate(http_errors_total[5m])' is not valid PromQL: unclosed left parenthesis",
@@ -220,7 +219,7 @@ def test_only_opted_in_prometheus_rules_are_made_alarms_by_their_label_or_their_
 
     core.patch_namespace("default", {"metadata": {"labels": OPT_IN}})
     eventually(lambda: cw_alarm(cloudwatch, "prod/default/prometheus-only/checkout.rules/Quiet"))
-    assert reported(cluster, "1", "prometheus-only")
+    eventually(lambda: reported(cluster, "1", "prometheus-only"))
     assert cw_alarm(cloudwatch, "prod/default/opted-out/checkout.rules/Out") is None  # the object's label wins
     assert not annotations_of(cluster, "opted-out")  # and nothing was written on it
 

@@ -51,6 +51,8 @@ NOTES_ANNOTATION = "kedawatch.io/adjusted-rules"
 NAMESPACE_OPT_IN = "cloudwatch.kedawatch.io/namespace-opt-in"
 """Written on a namespace's PrometheusRules when its opt-in label changes, so kopf reconciles them: kopf compares
 labels and annotations, but no kedawatch.io/ annotation (its own prefix), hence another prefix."""
+DISCOVERY_TIMEOUT = 10.0
+"""Seconds the check at start waits for the API server: kopf starts nothing until its start-up activities end."""
 _INVALID = frozenset({400, 422})
 """The API server refusing an alarm object (its schema or CEL): that rule is reported, the others made."""
 
@@ -162,7 +164,9 @@ async def report_crd(ctx: kernel.Context) -> None:
     kind = crds.PROMETHEUS_RULES
     api = kubernetes.client.CustomObjectsApi(ctx.kube)
     try:
-        listed = await asyncio.to_thread(api.get_api_resources, kind.group, kind.version)
+        listed = await asyncio.to_thread(
+            api.get_api_resources, kind.group, kind.version, _request_timeout=DISCOVERY_TIMEOUT
+        )
     except kubernetes.client.ApiException as exc:
         if exc.status != objects.NOT_FOUND:
             logger.warning("PrometheusRules: cannot tell whether %s is installed: %s %s", kind.name, exc.status,
