@@ -157,8 +157,21 @@ def _operator_parser(parser: argparse.ArgumentParser) -> None:
     _flag(parser, "--drift-interval", default=defaults.drift_interval, type=float, help="seconds between drift checks")
     _flag(parser, "--write-rate", default=defaults.write_rate, type=float, help="alarm writes per second at most")
     _flag(parser, "--read-rate", default=defaults.read_rate, type=float, help="alarm reads per second at most")
+    _add_prometheus_rules(parser, defaults.prometheus_rules)
     _add_logging(parser)
     parser.set_defaults(command=_run_operator)
+
+
+def _add_prometheus_rules(parser: argparse.ArgumentParser, defaults: settings.PrometheusRuleSettings) -> None:
+    _flag(
+        parser, "--prometheus-rules", default=False, action="store_true",
+        help="reconcile opted-in PrometheusRules (prometheus-operator's kind) into CloudWatch PromQL alarms",
+    )  # fmt: skip
+    _flag(parser, "--alert-routes", default=None, type=Path, help="alert-routing table (JSON) of their alarms")
+    _flag(
+        parser, "--default-rule-interval", default=defaults.default_interval, type=int,
+        help="seconds between evaluations of the alarms of a rule group that sets no interval",
+    )  # fmt: skip
 
 
 def _operator_settings(args: argparse.Namespace) -> settings.OperatorSettings:
@@ -173,6 +186,10 @@ def _operator_settings(args: argparse.Namespace) -> settings.OperatorSettings:
         values["peering"] = None
     if "log_level" in given:
         values["logs"] = settings.LogSettings(level=args.log_level, json=args.log_json)
+    if "prometheus_rules" in given:
+        values["prometheus_rules"] = settings.PrometheusRuleSettings(
+            enabled=args.prometheus_rules, routes=args.alert_routes, default_interval=args.default_rule_interval
+        )
     return settings.OperatorSettings(**values)
 
 

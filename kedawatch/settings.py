@@ -9,7 +9,15 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-__all__ = ["AwsSettings", "HubSettings", "LogSettings", "OperatorSettings", "ScalerSettings", "ServerSettings"]
+__all__ = [
+    "AwsSettings",
+    "HubSettings",
+    "LogSettings",
+    "OperatorSettings",
+    "PrometheusRuleSettings",
+    "ScalerSettings",
+    "ServerSettings",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +112,19 @@ class ScalerSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class PrometheusRuleSettings:
+    enabled: bool = False
+    """Reconcile prometheus-operator's PrometheusRule objects (those opted in) into CloudWatch PromQL alarms. Off by
+    default: kedawatch does not own that kind, and a cluster that runs Prometheus must not be alerted twice."""
+    routes: Path | None = None
+    """The alert-routing table (`kedawatch.operator.alert_routes`, JSON): which actions each alarm calls, by its
+    labels. None: no route, so the alarms call no action (their state still shows)."""
+    default_interval: int = 60
+    """Seconds between evaluations of the alarms of a rule group that sets no `interval`: Prometheus's own default
+    `evaluation_interval` (1m). Must be one CloudWatch takes: 10, 20, 30 or a multiple of 60, at most 3600."""
+
+
+@dataclasses.dataclass(frozen=True)
 class OperatorSettings:
     cluster_name: str = "kubernetes"
     """Names alarms (`<cluster>/<namespace>/<name>`) and marks them as this cluster's in their tags."""
@@ -140,5 +161,6 @@ class OperatorSettings:
     priority: int | None = None
     """This replica's peering priority; None picks a random one, since kopf pauses every peer of equal
     priority: with two replicas and no priorities, neither would work."""
+    prometheus_rules: PrometheusRuleSettings = dataclasses.field(default_factory=PrometheusRuleSettings)
     aws: AwsSettings = dataclasses.field(default_factory=AwsSettings)
     logs: LogSettings = dataclasses.field(default_factory=LogSettings)

@@ -11,7 +11,7 @@ from typing import Any
 
 from kedawatch import settings, tenancy
 from kedawatch.aws import errors
-from kedawatch.operator import alarm_store
+from kedawatch.operator import alarm_store, alert_routes
 
 __all__ = [
     "Context",
@@ -45,6 +45,8 @@ class Context:
     policy: tenancy.TenantPolicy
     kube: Any = None
     """The official Kubernetes client (`kubernetes.client.ApiClient`), for reconcilers that write objects."""
+    routes: alert_routes.Routes = dataclasses.field(default_factory=alert_routes.Routes)
+    """The alert-routing table of PrometheusRules' alarms (`--alert-routes`), read at start."""
 
     @property
     def region(self) -> str:

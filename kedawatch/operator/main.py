@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import kopf
 
 from kedawatch.operator import children, kernel, status
-from kedawatch.operator.reconcilers import alarms, apps, mute_rules
+from kedawatch.operator.reconcilers import alarms, apps, mute_rules, prometheus_rules
 from kedawatch.operator.resources import crds
 
 __all__ = ["build_registry"]
@@ -23,6 +23,10 @@ BACKOFF_CAP = 120.0
 T = TypeVar("T")
 TARGETS = [f"{definition.name}/targets" for definition in crds.ALARM_DEFINITIONS]
 """The indexes of every alarm kind's objects by namespace, which mute rules resolve their targets from."""
+NAMESPACE_OPT_IN = "namespaces/cloudwatch-opt-in"
+"""The index of each namespace's opt-in label for its PrometheusRules."""
+RULES_BY_NAMESPACE = "prometheusrules/by-namespace"
+"""The index of the PrometheusRules' names by namespace."""
 
 
 def build_registry(ctx: kernel.Context, login: Callable[..., Any] = kopf.login_via_client) -> kopf.OperatorRegistry:
@@ -39,7 +43,62 @@ def build_registry(ctx: kernel.Context, login: Callable[..., Any] = kopf.login_v
         _register_targets(registry, definition)
     _register_apps(registry, crds.APPS, ctx)
     _register_mute_rules(registry, crds.MUTE_RULES, ctx)
+    if ctx.settings.prometheus_rules.enabled:
+        _register_prometheus_rules(registry, ctx)
     return registry
+
+
+def _register_prometheus_rules(registry: kopf.OperatorRegistry, ctx: kernel.Context) -> None:
+    """PrometheusRules, kedawatch's only if opted in: kopf is blind to the others (`when`), so it writes nothing on
+    them; and namespaces, whose opt-in label is indexed, and whose change has their PrometheusRules reconciled."""
+    resource = (crds.PROMETHEUS_RULES.group, crds.PROMETHEUS_RULES.version, crds.PROMETHEUS_RULES.plural)
+    namespaces = (crds.NAMESPACES.group, crds.NAMESPACES.version, crds.NAMESPACES.plural)
+    seen: dict[str, str] = {}
+
+    @kopf.on.startup(registry=registry, id="prometheusrule/crd")
+    async def report_crd(**_: Any) -> None:
+        await prometheus_rules.report_crd(ctx)
+
+    @kopf.index(*namespaces, id=NAMESPACE_OPT_IN, registry=registry)
+    def namespace_opt_in(name: str, labels: kopf.Labels, **_: Any) -> dict[str, str]:
+        return {name: labels.get(prometheus_rules.OPT_IN, "")}
+
+    @kopf.index(*resource, id=RULES_BY_NAMESPACE, registry=registry)
+    def rule_names(name: str, namespace: str | None, labels: kopf.Labels, **_: Any) -> dict[str, str]:
+        """Only those without a label of their own: theirs wins, so their namespace's label changes nothing. (An
+        empty mapping, not None: None would leave an object indexed as it was.)"""
+        return {} if prometheus_rules.OPT_IN in labels else {namespace or "": name}
+
+    @kopf.on.event(*namespaces, id="prometheusrule/namespace", registry=registry)
+    async def namespace_changed(name: str, labels: kopf.Labels, type: str | None, **kwargs: Any) -> None:
+        """A namespace's opt-in changed since it was last seen (a new namespace had none): reconcile its rules.
+        The namespaces listed at start are only noted, their rules being resumed then anyway."""
+        opt_in, previous = labels.get(prometheus_rules.OPT_IN, ""), seen.get(name, "" if type == "ADDED" else None)
+        seen[name] = opt_in
+        if type == "DELETED":
+            del seen[name]
+        elif previous is not None and previous != opt_in:
+            rules = list(kwargs[RULES_BY_NAMESPACE].get(name, []))
+            await prometheus_rules.nudge(ctx, name, rules, opt_in)
+
+    def concerned(body: kopf.Body, **kwargs: Any) -> bool:
+        return prometheus_rules.concerned(body.get("metadata", {}), _namespace_opt_in(kwargs, body))
+
+    @kopf.on.resume(*resource, id="prometheusrule/resume", when=concerned, registry=registry)
+    @kopf.on.create(*resource, id="prometheusrule/create", when=concerned, registry=registry)
+    @kopf.on.update(*resource, id="prometheusrule/update", when=concerned, registry=registry)
+    async def reconcile_prometheus_rule(retry: int, body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
+        with _retrying(retry):
+            opt_in = _namespace_opt_in(kwargs, body)
+            outcome = await prometheus_rules.reconcile_rules(dict(body), opt_in, ctx)
+        patch.metadata.annotations.update(outcome.annotations)
+        for reason, message in outcome.warnings:
+            kopf.warn(body, reason=reason, message=message)
+
+
+def _namespace_opt_in(kwargs: dict[str, Any], body: kopf.Body) -> str | None:
+    """The opt-in label of the object's namespace, from the index (None for a namespace not seen yet)."""
+    return next(iter(kwargs[NAMESPACE_OPT_IN].get(body.get("metadata", {}).get("namespace"), [])), None)
 
 
 def _register_apps(registry: kopf.OperatorRegistry, definition: crds.Definition, ctx: kernel.Context) -> None:

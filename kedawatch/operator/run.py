@@ -18,9 +18,10 @@ import kubernetes
 from kedawatch import settings, tenancy
 from kedawatch.aws import accounts, clients, errors
 from kedawatch.aws.identities import AwsIdentity
-from kedawatch.operator import alarm_store, kernel, main, pacing
+from kedawatch.operator import alarm_store, alert_routes, kernel, main, pacing
+from kedawatch.operator.rendering import prometheus_rules
 
-__all__ = ["in_thread", "kube_client", "run"]
+__all__ = ["in_thread", "kube_client", "make_context", "run"]
 
 ANNOTATION_PREFIX = "kedawatch.io"
 TIMER_EXIT_POLLING = 1.0
@@ -40,14 +41,33 @@ def make_context(operator_settings: settings.OperatorSettings, kube: kubernetes.
     if not region:
         raise SystemExit("kedawatch operator: no region: set --region or AWS_REGION")
     try:
+        routes = _alert_routes(operator_settings.prometheus_rules)
         account = operator_settings.account_id or accounts.own_account(aws.client("sts", AwsIdentity(region)))
         policy = tenancy.load(operator_settings.policy, account, operator_settings.cluster_name)
-    except (errors.AwsError, tenancy.PolicyError) as exc:
+    except (errors.AwsError, tenancy.PolicyError, alert_routes.RoutesError) as exc:
         raise SystemExit(f"kedawatch operator: {exc}") from exc
     writes = pacing.PacedExecutor(operator_settings.write_rate, "aws-write")
     reads = pacing.PacedExecutor(operator_settings.read_rate, "aws-read")
     store = alarm_store.AlarmStore(aws, writes, reads, operator_settings.cluster_name)
-    return kernel.Context(dataclasses.replace(operator_settings, region=region), store, policy, kube)
+    return kernel.Context(dataclasses.replace(operator_settings, region=region), store, policy, kube, routes)
+
+
+def _alert_routes(rules: settings.PrometheusRuleSettings) -> alert_routes.Routes:
+    """With PrometheusRules on, the routing table (none: no route) and a default interval CloudWatch takes."""
+    if not rules.enabled:
+        return alert_routes.Routes()
+    interval = rules.default_interval
+    if prometheus_rules.evaluation_interval(interval) != interval:
+        raise alert_routes.RoutesError(
+            f"--default-rule-interval {interval}: CloudWatch evaluates alarms every 10, 20 or 30 s or a multiple of"
+            " 60 s, at most 3600"
+        )
+    if rules.routes is None:
+        return alert_routes.Routes()
+    try:
+        return alert_routes.load(rules.routes)
+    except alert_routes.RoutesError as exc:
+        raise alert_routes.RoutesError(f"--alert-routes {exc}") from exc
 
 
 def kopf_settings(operator_settings: settings.OperatorSettings) -> kopf.OperatorSettings:

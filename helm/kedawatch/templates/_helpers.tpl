@@ -182,6 +182,15 @@ ownerReferences set blockOwnerDeletion, which needs update on appobservabilities
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+{{- if .Values.prometheusRules.enabled }}
+{{- /* prometheus-operator's kind: read, annotated with what became of it, and the owner of its alarm objects. */}}
+- apiGroups: ["monitoring.coreos.com"]
+  resources: ["prometheusrules"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["monitoring.coreos.com"]
+  resources: ["prometheusrules/finalizers"]
+  verbs: ["update"]
+{{- end }}
 {{- end -}}
 
 {{/* An IntOrString value: "50%" stays a string, 1 stays a number. */}}
@@ -194,6 +203,12 @@ ownerReferences set blockOwnerDeletion, which needs update on appobservabilities
 {{- end -}}
 
 {{- define "kedawatch.tenancyMountPath" -}}/etc/kedawatch/tenancy{{- end -}}
+
+{{- define "kedawatch.alertRoutes" -}}
+{{- dict "routes" .Values.prometheusRules.routes "default" .Values.prometheusRules.default | toJson -}}
+{{- end -}}
+
+{{- define "kedawatch.alertRoutesMountPath" -}}/etc/kedawatch/alert-routes{{- end -}}
 
 {{- /* Pod annotations: the user's, and the policy's digest, since the components read it only at start. */ -}}
 {{- define "kedawatch.podAnnotations" -}}

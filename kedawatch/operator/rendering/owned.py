@@ -1,5 +1,6 @@
-"""The metadata every child of an AppObservability carries: its labels and the controlling ownerReference; and the
-parts every alarm child shares (its actions, its description)."""
+"""The metadata every child of an AppObservability (or of another owner, such as a PrometheusRule) carries: its labels
+and the controlling ownerReference; and the parts every alarm child of an app shares (its actions, its
+description)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ from typing import Any
 
 from kedawatch.operator.resources import crds
 
-__all__ = ["alarm_child", "child_meta", "labels"]
+__all__ = ["alarm_child", "child_meta", "labels", "owned_meta"]
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kedawatch"}
 
 
-def owner_reference(app: Mapping[str, Any]) -> dict[str, Any]:
+def owner_reference(owner: Mapping[str, Any], kind: crds.Reference) -> dict[str, Any]:
     return {
-        "apiVersion": crds.APPS.api_version,
-        "kind": crds.APPS.kind,
-        "name": app["metadata"]["name"],
-        "uid": app["metadata"].get("uid", ""),
+        "apiVersion": kind.api_version,
+        "kind": kind.kind,
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"].get("uid", ""),
         "controller": True,
         "blockOwnerDeletion": True,
     }
@@ -30,12 +31,19 @@ def labels(app: Mapping[str, Any]) -> dict[str, str]:
 
 
 def child_meta(app: Mapping[str, Any], name: str) -> dict[str, Any]:
-    meta = app["metadata"]
+    return owned_meta(app, crds.APPS, name, labels(app))
+
+
+def owned_meta(
+    owner: Mapping[str, Any], kind: crds.Reference, name: str, child_labels: Mapping[str, str]
+) -> dict[str, Any]:
+    """The metadata of a child named `name` of `owner` (of `kind`), in its namespace, controlled by it, with the
+    labels every kedawatch child carries and `child_labels`."""
     return {
         "name": name,
-        "namespace": meta.get("namespace", "default"),
-        "labels": labels(app),
-        "ownerReferences": [owner_reference(app)],
+        "namespace": owner["metadata"].get("namespace", "default"),
+        "labels": {**MANAGED_BY, **child_labels},
+        "ownerReferences": [owner_reference(owner, kind)],
     }
 
 

@@ -25,6 +25,8 @@ __all__ = [
     "LOG_ALARMS",
     "METRIC_ALARMS",
     "MUTE_RULES",
+    "NAMESPACES",
+    "PROMETHEUS_RULES",
     "SCALED_OBJECTS",
     "Definition",
     "Reference",
@@ -157,7 +159,7 @@ class Reference:
 
     @property
     def api_version(self) -> str:
-        return f"{self.group}/{self.version}"
+        return f"{self.group}/{self.version}" if self.group else self.version
 
     @property
     def name(self) -> str:
@@ -271,6 +273,11 @@ DEFINITIONS = (
 )  # fmt: skip
 SCALED_OBJECTS = Reference("keda.sh", "v1alpha1", "ScaledObject", "scaledobjects")
 """KEDA's kind, which AppObservability generates."""
+PROMETHEUS_RULES = Reference("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules")
+"""prometheus-operator's kind, whose alerting rules become CloudWatchMetricAlarm objects (`--prometheus-rules`).
+kedawatch never installs its CRD: a cluster without prometheus-operator has none."""
+NAMESPACES = Reference("", "v1", "Namespace", "namespaces")
+"""Kubernetes' own, whose labels opt a namespace's PrometheusRules in."""
 
 
 def manifest(definition: Definition) -> dict[str, Any]:
@@ -323,7 +330,7 @@ def installed() -> list[dict[str, Any]]:
 
 def by_kind(api_version: str, kind: str) -> Reference:
     """The kind an object's `apiVersion` and `kind` name, among those the operator writes."""
-    for reference in (*DEFINITIONS, SCALED_OBJECTS):
+    for reference in (*DEFINITIONS, SCALED_OBJECTS, PROMETHEUS_RULES):
         if (reference.api_version, reference.kind) == (api_version, kind):
             return reference
     raise LookupError(f"{api_version} {kind} is not a kind kedawatch writes")
