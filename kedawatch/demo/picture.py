@@ -61,7 +61,6 @@ def draw(
         replicas.axhline(threshold, color="tab:red", ls="--", label=f"alarm threshold {threshold:g}")
     replicas.set_ylim(0, max_replicas + 1)
     replicas.set_ylabel("pods")
-    replicas.legend(loc="lower right")
     _throughput(replicas, minutes, [m.throughput for m in moments])
 
     levels = [STATES.index(m.alarm) if m.alarm in STATES else 0 for m in moments]
@@ -83,12 +82,16 @@ def draw(
 
 
 def _throughput(replicas: Axes, minutes: Sequence[float], rates: Sequence[float | None]) -> None:
-    """The PromQL trigger's value on the replicas' panel, on an axis of its own: it follows the replicas."""
+    """The PromQL trigger's value on the replicas' panel, on an axis of its own (it follows the replicas), when it
+    ran; and the panel's legend, on the axis drawn last so that no line crosses it."""
     if all(rate is None for rate in rates):
+        replicas.legend(loc="lower right")
         return
     axis = replicas.twinx()
     axis.plot(minutes, [float("nan") if rate is None else rate for rate in rates], color="tab:green",
               label="PromQL trigger: messages processed a second of the clock")  # fmt: skip
     axis.set_ylim(bottom=0)
     axis.set_ylabel("processed/s (PromQL)")
-    axis.legend(loc="center right")
+    handles, labels = replicas.get_legend_handles_labels()
+    more_handles, more_labels = axis.get_legend_handles_labels()
+    axis.legend(handles + more_handles, labels + more_labels, loc="lower right")

@@ -207,11 +207,12 @@ async def _replay(
         if driver.first_push is not None:
             summary.push_after = (driver.first_push - arrived) * scenario.speed
         await driver.close()
-        summary.replay_seconds = asyncio.get_running_loop().time() - started
-        summary.processed = app.processed() - processed
         if rate is not None:
             await rate.close()
-            _promql_summary(summary, rate)
+    summary.replay_seconds = asyncio.get_running_loop().time() - started
+    summary.processed = app.processed() - processed
+    if rate is not None:
+        _promql_summary(summary, rate)
     summary.alarm_threshold = _threshold(cloud)
     _report(summary, out)
     if scenario.picture is not None:
