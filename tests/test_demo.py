@@ -69,8 +69,10 @@ def test_a_promql_trigger_reads_the_consumers_own_metric_through_cloudwatch_s_ap
     assert summary.promql_ran and summary.promql_errors == [], "every request SigV4-signed and answered"
     rates = [moment.throughput for moment in summary.moments]
     assert None not in rates and rates[-1] is not None and rates[-1] > 0, "the engine scraped the consumers"
+    # Within a small factor: the query's 15 s of the clock may be longer than this short replay (about 10 s),
+    # and then hold its idle start too; a busy machine slows the replay and its rate alike.
     average = summary.processed / summary.replay_seconds
-    assert summary.processed > 0 and 0.5 * average <= summary.promql_peak <= 2 * average, (
+    assert summary.processed > 0 and 0.3 * average <= summary.promql_peak <= 3 * average, (
         f"Prometheus's rate agrees with the consumers' own count: peak {summary.promql_peak}, average {average}"
     )
     assert 0 < summary.promql_requests < summary.promql_evaluations == 2 * len(summary.moments), (
