@@ -1,6 +1,7 @@
 # `make test` and `make demo` set everything up on a fresh machine with Python 3.11+:
 # the virtualenv, every pinned dependency from PyPI, then they run. As root with apt-get, also Debian's
-# prometheus for the PromQL stand-in's engine tests (never started as a service; they skip without it).
+# prometheus for the PromQL stand-in's engine, in the tests and the demo (never started as a service; the
+# tests that need it skip without it, and the demo leaves out its PromQL part, saying so).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -17,8 +18,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
-# What the demo needs: the package and its stand-ins, not the development tools.
-$(DEMO): pyproject.toml | $(BIN)/python
+# What the demo needs: the package and its stand-ins (the PromQL engine too, where it can be had), not the
+# development tools.
+$(DEMO): pyproject.toml deploy/install-prometheus.sh | $(BIN)/python
+	sh deploy/install-prometheus.sh
 	$(PIP) install -e '.[demo]'
 	touch $(DEMO)
 

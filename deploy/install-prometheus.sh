@@ -1,7 +1,8 @@
 #!/bin/sh
-# Installs Debian's `prometheus` package, the PromQL engine behind the PromQL stand-in's tests
-# (kedawatch/standins/promql.py). Only where apt-get exists and we are root; elsewhere, or when the install
-# fails, it says so and exits 0: the tests that need the engine then skip, the others use recorded answers.
+# Installs Debian's `prometheus` package, the PromQL engine behind the PromQL stand-in
+# (kedawatch/standins/promql.py) in the tests and in `make demo`. Only where apt-get exists and we are root;
+# elsewhere, or when the install fails, it says so and exits 0: the tests that need the engine then skip (the
+# others use recorded answers), and the demo leaves out its PromQL part.
 #
 # The package's maintainer scripts would start a Prometheus service listening on every interface
 # (0.0.0.0:9090). A policy-rc.d that refuses every start (exit 101, as in Debian's docker images) keeps it
@@ -13,7 +14,7 @@ if command -v prometheus >/dev/null 2>&1; then
     exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
-    echo "install-prometheus: no apt-get or not root: the PromQL engine tests will skip" >&2
+    echo "install-prometheus: no apt-get or not root: the PromQL engine tests and the demo's PromQL part will skip" >&2
     exit 0
 fi
 
@@ -40,6 +41,6 @@ if [ "$status" = 0 ]; then
     update-rc.d prometheus disable >/dev/null 2>&1
     deb-systemd-helper disable prometheus.service >/dev/null 2>&1
 else
-    echo "install-prometheus: apt-get install prometheus failed ($status): the PromQL engine tests will skip" >&2
+    echo "install-prometheus: apt-get install prometheus failed ($status): the PromQL engine tests and the demo's PromQL part will skip" >&2
 fi
 exit 0

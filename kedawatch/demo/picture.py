@@ -1,6 +1,7 @@
-"""The demo's run as a picture: queue depth, replicas, the near-max alarm's state and AWS calls over time, with
-KEDA's built-in scaler beside kedawatch's. Drawn on a matplotlib Figure of its own (the Agg canvas a Figure
-saves with by default): no display, no pyplot, no global state."""
+"""The demo's run as a picture: queue depth, replicas (and the PromQL trigger's throughput, when it ran), the
+near-max alarm's state and AWS calls over time, with KEDA's built-in scaler beside kedawatch's. Drawn on a
+matplotlib Figure of its own (the Agg canvas a Figure saves with by default): no display, no pyplot, no global
+state."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 __all__ = ["Moment", "draw"]
@@ -31,6 +33,8 @@ class Moment:
     builtin_calls: int
     cached_calls: int
     """The built-in scaler's calls at its default and with `useCachedMetrics: true`, for the same evaluations."""
+    throughput: float | None = None
+    """The PromQL trigger's value, messages processed a second of the clock (None: no PromQL part, or an error)."""
 
 
 def draw(
@@ -57,7 +61,7 @@ def draw(
         replicas.axhline(threshold, color="tab:red", ls="--", label=f"alarm threshold {threshold:g}")
     replicas.set_ylim(0, max_replicas + 1)
     replicas.set_ylabel("pods")
-    replicas.legend(loc="lower right")
+    _throughput(replicas, minutes, [m.throughput for m in moments])
 
     levels = [STATES.index(m.alarm) if m.alarm in STATES else 0 for m in moments]
     alarm.step(minutes, levels, where="post", color="tab:red")
@@ -75,3 +79,19 @@ def draw(
 
     figure.savefig(str(path), format="png")
     return path
+
+
+def _throughput(replicas: Axes, minutes: Sequence[float], rates: Sequence[float | None]) -> None:
+    """The PromQL trigger's value on the replicas' panel, on an axis of its own (it follows the replicas), when it
+    ran; and the panel's legend, on the axis drawn last so that no line crosses it."""
+    if all(rate is None for rate in rates):
+        replicas.legend(loc="lower right")
+        return
+    axis = replicas.twinx()
+    axis.plot(minutes, [float("nan") if rate is None else rate for rate in rates], color="tab:green",
+              label="PromQL trigger: messages processed a second of the clock")  # fmt: skip
+    axis.set_ylim(bottom=0)
+    axis.set_ylabel("processed/s (PromQL)")
+    handles, labels = replicas.get_legend_handles_labels()
+    more_handles, more_labels = axis.get_legend_handles_labels()
+    axis.legend(handles + more_handles, labels + more_labels, loc="lower right")

@@ -1,22 +1,28 @@
 """What surrounds kedawatch in the reference scenario, simulated on the stand-ins: the app's producer and
-consumers on SQS, Container Insights' running-pods metric, and CloudWatch's alarm evaluation (the AWS stand-in
-stores alarms but never evaluates them). AWS is reached through `kedawatch.aws`, as everywhere in kedawatch."""
+consumers on SQS, the consumers' own Prometheus metric, Container Insights' running-pods metric, and CloudWatch's
+alarm evaluation (the AWS stand-in stores alarms but never evaluates them). AWS is reached through
+`kedawatch.aws`, as everywhere in kedawatch."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import operator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+import prometheus_client
+
 from kedawatch.aws import cloudwatch, sqs, workload
+from kedawatch.standins import aws
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_cloudwatch.literals import StateValueType
     from mypy_boto3_sqs import SQSClient
 
-__all__ = ["AlarmEvaluator", "App", "Cloud", "publish_running_pods"]
+__all__ = ["AlarmEvaluator", "App", "Cloud", "exporting", "publish_running_pods"]
 
 COMPARISONS = {
     "GreaterThanOrEqualToThreshold": operator.ge,
@@ -33,7 +39,11 @@ class Cloud:
 
 
 class App:
-    """The OTLP app: a producer sending one message a second, each consumer replica taking one every 5 s."""
+    """The OTLP app: a producer sending one message a second, each consumer replica taking one every 5 s.
+
+    The consumers count what they process in `demo_messages_processed_total`, in `registry`, as an app
+    instrumented with prometheus-client does (`exporting` serves it).
+    """
 
     def __init__(
         self, client: SQSClient, queue_url: str, produce_every: float = 1.0, consume_every: float = 5.0
@@ -45,6 +55,12 @@ class App:
         self._produced = 0.0
         self._consumed = 0.0
         self.replicas = 1
+        self.registry = prometheus_client.CollectorRegistry()
+        self._processed = prometheus_client.Counter(
+            "demo_messages_processed",
+            "Messages the consumers took off the queue and processed.",
+            registry=self.registry,
+        )
 
     def backlog(self, count: int) -> None:
         workload.send(self._sqs, self._queue_url, ["span"] * count)
@@ -55,11 +71,28 @@ class App:
         workload.send(self._sqs, self._queue_url, ["span"] * int(self._produced))
         self._produced -= int(self._produced)
         self._consumed += self.replicas * seconds / self._consume_every
-        workload.receive_and_delete(self._sqs, self._queue_url, int(self._consumed))
+        self._processed.inc(workload.receive_and_delete(self._sqs, self._queue_url, int(self._consumed)))
         self._consumed -= int(self._consumed)
+
+    def processed(self) -> float:
+        """Messages processed so far, as the exporter says."""
+        return self.registry.get_sample_value("demo_messages_processed_total") or 0.0
 
     def depth(self) -> int:
         return sqs.get_queue_depth(self._sqs, self._queue_url).visible
+
+
+@contextlib.contextmanager
+def exporting(registry: prometheus_client.CollectorRegistry) -> Iterator[str]:
+    """`registry` served on a free loopback port, as a pod serves its /metrics; yields its host:port."""
+    port = aws.free_port()
+    server, thread = prometheus_client.start_http_server(port, addr="127.0.0.1", registry=registry)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 def publish_running_pods(client: CloudWatchClient, dimensions: list[dict[str, str]], replicas: int) -> None:
