@@ -1,0 +1,56 @@
+"""The operator's AWS reads at rest, counted at the AWS stand-in: every object's state and drift timers share one
+sweep per region, ceil(alarms / 100) DescribeAlarms and as many GetResources pages, and ownership is confirmed from
+tags the operator knows: no alarm's tags are read on their own."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from kedawatch.aws import clients
+from kedawatch.operator import alarm_store, pacing
+from kedawatch.operator.reconcilers import alarms
+from tests.operator.test_alarm_reconciler import SPEC, Harness
+from tests.operator.test_alarm_reconciler import harness as harness  # the fixture
+
+OBJECTS = 150
+"""Two DescribeAlarms of 100 names and two tagging pages of 100 alarms each."""
+
+
+async def synced_objects(harness: Harness) -> list[alarms.AlarmObject]:
+    objects = [harness.obj(SPEC, name=f"app-{index:03d}", uid=f"uid-{index}") for index in range(OBJECTS)]
+    statuses = await asyncio.gather(*(alarms.reconcile_alarm(obj, harness.ctx) for obj in objects))
+    assert all(status["conditions"][-1]["status"] == "True" for status in statuses)
+    return [dataclasses.replace(obj, status=status) for obj, status in zip(objects, statuses, strict=True)]
+
+
+async def timers(harness: Harness, objects: list[alarms.AlarmObject]) -> None:
+    """Every object's state and drift timer firing at once, as kopf runs them."""
+    await asyncio.gather(
+        *(alarms.observe_alarm(obj, harness.ctx) for obj in objects),
+        *(alarms.repair_drift(obj, harness.ctx) for obj in objects),
+    )
+
+
+async def test_at_rest_every_timer_shares_one_sweep_and_reads_no_alarms_tags_one_by_one(harness: Harness) -> None:
+    objects = await synced_objects(harness)
+    harness.calls.clear()
+    await timers(harness, objects)
+    assert harness.calls == {"DescribeAlarms": 2, "GetResources": 2}
+    harness.calls.clear()
+    await timers(harness, objects)
+    assert harness.calls == {}, "within the interval the same sweep serves every timer again"
+
+
+async def test_a_restarted_operator_confirms_ownership_from_one_listing_of_tags(harness: Harness) -> None:
+    objects = await synced_objects(harness)
+    pacer = pacing.Pacer(lambda _: 100)
+    aws_clients = clients.AwsClients(harness.ctx.settings.aws, lambda op, _: harness.calls.update([op]), pace=pacer)
+    restarted = dataclasses.replace(harness.ctx, store=alarm_store.AlarmStore(aws_clients, pacer, "prod"))
+    harness.calls.clear()
+    try:
+        repaired = await asyncio.gather(*(alarms.repair_drift(obj, restarted) for obj in objects))
+    finally:
+        pacer.close()
+    assert all(status["conditions"][-1]["reason"] == "Synced" for status in repaired)
+    assert harness.calls == {"DescribeAlarms": 2, "GetResources": 2}, "no ListTagsForResource, no writes"
