@@ -11,7 +11,7 @@ from typing import Any
 
 from kedawatch import settings, tenancy
 from kedawatch.aws import errors
-from kedawatch.operator import alarm_store
+from kedawatch.operator import alarm_store, telemetry
 
 __all__ = ["Context", "Retry", "aws_failure", "check_policy", "retry_if_transient", "tag_list"]
 
@@ -37,6 +37,8 @@ class Context:
     policy: tenancy.TenantPolicy
     kube: Any = None
     """The official Kubernetes client (`kubernetes.client.ApiClient`), for reconcilers that write objects."""
+    metrics: telemetry.OperatorMetrics = dataclasses.field(default_factory=telemetry.OperatorMetrics)
+    """The operator's Prometheus metrics (the store's and the pacer's are the same)."""
 
     @property
     def region(self) -> str:
