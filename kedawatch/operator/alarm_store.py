@@ -5,6 +5,9 @@ A sweep reads every tracked alarm of a region at once, ceil(alarms / 100) Descri
 timer that asks within the sweep's age. Ownership is judged from the tags the operator knows: those it wrote, read,
 or listed; the drift check lists the region's tags (ceil(alarms / 100) GetResources pages) once per its own interval,
 so that tags changed by hand are seen. No sweep reads an alarm's tags one by one.
+
+Reconciles ask for one alarm at a time; when many do at once (a start with hundreds of objects), their
+DescribeAlarms go out together, up to 100 names a call, and their tags come from one listing of the region.
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ T = TypeVar("T")
 ALARM_TYPES = tuple(sorted({d.spec.alarm.alarm_type for d in crds.ALARM_DEFINITIONS if d.spec.alarm is not None}))
 """What DescribeAlarms is asked for: every type an alarm kind declares, so one sweep sees every kind's alarms."""
 NEVER = float("-inf")
+CROWD = 10
+"""Tag reads of a region waiting at once beyond which the next ones are answered from a listing of the region's
+tags: ceil(alarms / 100) GetResources pages rather than a ListTagsForResource each at 3 a second."""
+LISTING_AGE = 10.0
+"""Seconds a listing may have begun before a crowded tag read and still answer it (at a start, no tag changes)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +51,14 @@ class _Sweep:
     names: frozenset[str]
     """The names asked for: a name tracked since then is not known to be absent."""
     descriptions: dict[str, dict[str, Any]]
+
+
+@dataclasses.dataclass
+class _Batch:
+    """Names asked for while a read of their kind was under way: the next read takes them all."""
+
+    names: set[str]
+    answer: asyncio.Future[dict[str, Any]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,14 +88,40 @@ class AlarmStore:
         self._known: dict[str, dict[str, _Known]] = {}
         """Tags by region and alarm name."""
         self._running: dict[tuple[str, str], asyncio.Task[Any]] = {}
+        self._batches: dict[str, _Batch] = {}
+        """By region: the DescribeAlarms names waiting for the next read."""
+        self._describing: dict[str, asyncio.Lock] = {}
+        self._tag_reads: dict[str, int] = {}
+        """By region: tag reads under way or waiting."""
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     async def describe(self, region: str, name: str) -> dict[str, Any] | None:
-        return (await self._cloudwatch("DescribeAlarms", region, alarms.describe, [name], ALARM_TYPES)).get(name)
+        """The alarm's description (None: it does not exist), read with the other names asked meanwhile."""
+        batch = self._batches.get(region)
+        if batch is None:
+            batch = self._batches[region] = _Batch(set(), asyncio.get_running_loop().create_future())
+            batch.answer.add_done_callback(lambda answer: answer.cancelled() or answer.exception())
+            self._start(self._describe_batch(region, batch))
+        batch.names.add(name)
+        answer = await asyncio.shield(batch.answer)
+        return answer.get(name)
 
     async def tags(self, region: str, arn: str) -> dict[str, str]:
-        read_at = time.monotonic()
-        tags = await self._cloudwatch("ListTagsForResource", region, alarms.tags_of, arn)
-        self._know(region, alarms.name_of(arn), tags, read_at)
+        """The resource's tags, read now; in a crowd of reads, the alarm's from a listing of the region's."""
+        name = alarms.name_of(arn)
+        asked = time.monotonic()
+        if name is not None and self._tag_reads.get(region, 0) >= CROWD:
+            if self._listed.get(region, NEVER) < asked - LISTING_AGE:
+                await self._shared("listing", region, self._list_tags)
+            known = self._known.get(region, {}).get(name)
+            if known is not None and known.at >= asked - LISTING_AGE:
+                return dict(known.tags)
+        self._tag_reads[region] = self._tag_reads.get(region, 0) + 1
+        try:
+            tags = await self._cloudwatch("ListTagsForResource", region, alarms.tags_of, arn)
+        finally:
+            self._tag_reads[region] -= 1
+        self._know(region, name, tags, asked)
         return tags
 
     async def put(self, region: str, api: fields.AlarmApi, params: Mapping[str, Any]) -> None:
@@ -116,9 +158,9 @@ class AlarmStore:
         await self._cloudwatch("DeleteDashboards", region, dashboards.delete, name)
 
     def cancel(self) -> None:
-        """Give up the sweeps under way: their askers are gone when the operator stops, and a sweep waiting for
-        AWS would hold kopf's exit for as long as it waits for hung tasks (5 s)."""
-        for task in self._running.values():
+        """Give up the sweeps and reads under way: their askers are gone when the operator stops, and a read
+        waiting for AWS would hold kopf's exit for as long as it waits for hung tasks (5 s)."""
+        for task in [*self._running.values(), *self._tasks]:
             task.cancel()
 
     def close(self) -> None:
@@ -162,6 +204,29 @@ class AlarmStore:
             task.add_done_callback(lambda _: self._running.pop(key, None))
         result: T = await asyncio.shield(task)
         return result
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _describe_batch(self, region: str, batch: _Batch) -> None:
+        """One read at a time per region: names asked while it is under way wait for the next, which takes them all."""
+        try:
+            async with self._describing.setdefault(region, asyncio.Lock()):
+                if self._batches.get(region) is batch:
+                    del self._batches[region]
+                names = sorted(batch.names)
+                batch.answer.set_result(
+                    await self._cloudwatch("DescribeAlarms", region, alarms.describe, names, ALARM_TYPES)
+                )
+        except BaseException as exc:
+            if self._batches.get(region) is batch:
+                del self._batches[region]
+            if isinstance(exc, asyncio.CancelledError):
+                batch.answer.cancel()
+                raise
+            batch.answer.set_exception(exc)
 
     async def _sweep(self, region: str) -> _Sweep:
         names = frozenset(self._tracked.get(region, set()))

@@ -8,7 +8,7 @@ import asyncio
 import dataclasses
 
 from kedawatch.aws import clients
-from kedawatch.operator import alarm_store, pacing
+from kedawatch.operator import alarm_store, kernel, pacing
 from kedawatch.operator.reconcilers import alarms
 from tests.operator.test_alarm_reconciler import SPEC, Harness
 from tests.operator.test_alarm_reconciler import harness as harness  # the fixture
@@ -42,15 +42,35 @@ async def test_at_rest_every_timer_shares_one_sweep_and_reads_no_alarms_tags_one
     assert harness.calls == {}, "within the interval the same sweep serves every timer again"
 
 
-async def test_a_restarted_operator_confirms_ownership_from_one_listing_of_tags(harness: Harness) -> None:
-    objects = await synced_objects(harness)
+def restarted(harness: Harness) -> tuple[kernel.Context, pacing.Pacer]:
+    """The context of an operator started afresh: a store that knows no alarm, calls counted as before."""
     pacer = pacing.Pacer(lambda _: 100)
     aws_clients = clients.AwsClients(harness.ctx.settings.aws, lambda op, _: harness.calls.update([op]), pace=pacer)
-    restarted = dataclasses.replace(harness.ctx, store=alarm_store.AlarmStore(aws_clients, pacer, "prod"))
+    return dataclasses.replace(harness.ctx, store=alarm_store.AlarmStore(aws_clients, pacer, "prod")), pacer
+
+
+async def test_a_restarted_operators_drift_check_confirms_ownership_from_one_listing_of_tags(harness: Harness) -> None:
+    objects = await synced_objects(harness)
+    ctx, pacer = restarted(harness)
     harness.calls.clear()
     try:
-        repaired = await asyncio.gather(*(alarms.repair_drift(obj, restarted) for obj in objects))
+        repaired = await asyncio.gather(*(alarms.repair_drift(obj, ctx) for obj in objects))
     finally:
         pacer.close()
     assert all(status["conditions"][-1]["reason"] == "Synced" for status in repaired)
     assert harness.calls == {"DescribeAlarms": 2, "GetResources": 2}, "no ListTagsForResource, no writes"
+
+
+async def test_objects_resumed_together_read_their_alarms_together(harness: Harness) -> None:
+    objects = await synced_objects(harness)
+    ctx, pacer = restarted(harness)
+    harness.calls.clear()
+    try:
+        resumed = await asyncio.gather(*(alarms.reconcile_alarm(obj, ctx) for obj in objects))
+    finally:
+        pacer.close()
+    assert all(status["conditions"][-1]["reason"] == "Synced" for status in resumed)
+    assert harness.writes() == 0
+    assert harness.calls["DescribeAlarms"] < OBJECTS / 10, "many names a call, not one each"
+    assert harness.calls["ListTagsForResource"] <= alarm_store.CROWD + 5, "the crowd's tags from one listing"
+    assert harness.calls["GetResources"] == 2
