@@ -22,7 +22,7 @@ from kedawatch.aws import alarms, clients, dashboards, identities, mute_rules
 from kedawatch.operator import ownership, pacing, telemetry
 from kedawatch.operator.resources import crds, fields
 
-__all__ = ["AlarmStore"]
+__all__ = ["CROWD", "AlarmStore"]
 
 T = TypeVar("T")
 ALARM_TYPES = tuple(sorted({d.spec.alarm.alarm_type for d in crds.ALARM_DEFINITIONS if d.spec.alarm is not None}))

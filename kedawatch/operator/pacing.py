@@ -104,10 +104,15 @@ class Pacer:
 
     async def call(self, operation: str, region: str, call: Callable[..., T], *args: Any) -> T:
         """`call(*args)` on the lane of (operation, region): it makes `operation` calls (and maybe others)."""
+        lane = self._lane(operation, region)
         asked = _Asked(operation, self._clock())
         if self._metrics is not None:
             self._metrics.waiting.labels(operation).inc()
-        future = self._lane(operation, region).submit(self._run, asked, call, *args)
+        try:
+            future = lane.submit(self._run, asked, call, *args)
+        except RuntimeError as exc:  # closed since `_lane`
+            self._settle(asked, None)
+            raise Stopped(f"the operator is stopping: {operation} in {region} not started") from exc
         future.add_done_callback(lambda _: self._settle(asked, None))
         return await asyncio.wrap_future(future)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from kedawatch.aws import clients
 from kedawatch.operator import alarm_store, kernel, pacing
@@ -42,33 +44,29 @@ async def test_at_rest_every_timer_shares_one_sweep_and_reads_no_alarms_tags_one
     assert harness.calls == {}, "within the interval the same sweep serves every timer again"
 
 
-def restarted(harness: Harness) -> tuple[kernel.Context, pacing.Pacer]:
-    """The context of an operator started afresh: a store that knows no alarm, calls counted as before."""
+Reconcile = Callable[[alarms.AlarmObject, kernel.Context], Coroutine[Any, Any, dict[str, Any]]]
+
+
+async def after_a_restart(harness: Harness, objects: list[alarms.AlarmObject], each: Reconcile) -> list[dict[str, Any]]:
+    """`each` of `objects` at once, by an operator started afresh (its store knows no alarm); calls counted anew."""
     pacer = pacing.Pacer(lambda _: 100)
     aws_clients = clients.AwsClients(harness.ctx.settings.aws, lambda op, _: harness.calls.update([op]), pace=pacer)
-    return dataclasses.replace(harness.ctx, store=alarm_store.AlarmStore(aws_clients, pacer, "prod")), pacer
+    ctx = dataclasses.replace(harness.ctx, store=alarm_store.AlarmStore(aws_clients, pacer, "prod"))
+    harness.calls.clear()
+    try:
+        return await asyncio.gather(*(each(obj, ctx) for obj in objects))
+    finally:
+        pacer.close()
 
 
 async def test_a_restarted_operators_drift_check_confirms_ownership_from_one_listing_of_tags(harness: Harness) -> None:
-    objects = await synced_objects(harness)
-    ctx, pacer = restarted(harness)
-    harness.calls.clear()
-    try:
-        repaired = await asyncio.gather(*(alarms.repair_drift(obj, ctx) for obj in objects))
-    finally:
-        pacer.close()
+    repaired = await after_a_restart(harness, await synced_objects(harness), alarms.repair_drift)
     assert all(status["conditions"][-1]["reason"] == "Synced" for status in repaired)
     assert harness.calls == {"DescribeAlarms": 2, "GetResources": 2}, "no ListTagsForResource, no writes"
 
 
 async def test_objects_resumed_together_read_their_alarms_together(harness: Harness) -> None:
-    objects = await synced_objects(harness)
-    ctx, pacer = restarted(harness)
-    harness.calls.clear()
-    try:
-        resumed = await asyncio.gather(*(alarms.reconcile_alarm(obj, ctx) for obj in objects))
-    finally:
-        pacer.close()
+    resumed = await after_a_restart(harness, await synced_objects(harness), alarms.reconcile_alarm)
     assert all(status["conditions"][-1]["reason"] == "Synced" for status in resumed)
     assert harness.writes() == 0
     assert harness.calls["DescribeAlarms"] < OBJECTS / 10, "many names a call, not one each"
