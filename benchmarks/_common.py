@@ -38,6 +38,7 @@ __all__ = [
     "ServerProcess",
     "aws_client",
     "aws_standins",
+    "cached_builtin_calls",
     "cloudwatch_metadata",
     "gather_bounded",
     "keda_cycle",
@@ -330,6 +331,18 @@ def _next_message(conn: multiprocessing.connection.Connection) -> Any:
         return conn.recv()
     except EOFError:
         return None
+
+
+# --- KEDA's built-in scalers -------------------------------------------------------------------------------
+
+
+def cached_builtin_calls(poll: bool, recorded: bool) -> int:
+    """AWS calls of one evaluation of a built-in trigger with `useCachedMetrics: true`, as KEDA's scale handler
+    makes them (pkg/scaling/scale_handler.go). A poll (checkScalers, getScalerState) always calls the scaler's
+    GetMetricsAndActivity, which is one AWS call, and stores its record in the metrics cache (StoreRecords).
+    The HPA's read (GetScaledObjectMetrics) is served that record once a poll has stored one (ReadRecord), and
+    calls the scaler itself before that. A record never expires; each poll replaces it."""
+    return 1 if poll or not recorded else 0
 
 
 # --- reporting --------------------------------------------------------------------------------------------

@@ -134,8 +134,9 @@ class Window:
     """RPCs by (method, gRPC code)."""
     evaluations: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     """KEDA evaluations begun, by source: the built-in scalers make one AWS call for each."""
-    polls: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
-    """Of them, KEDA's polls: with `useCachedMetrics: true` the built-ins call AWS for these only."""
+    cached_calls: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    """The built-ins' AWS calls for the same evaluations with `useCachedMetrics: true`, by source: one per poll,
+    and one per HPA sync before the trigger's first poll has stored a record (`_common.cached_builtin_calls`)."""
     failed_evaluations: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     stream_opens: int = 0
     stream_ends: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
@@ -191,6 +192,8 @@ class KedaLoad:
         self._triggers = triggers
         self.windows = [Window()]
         self.streams_open = 0
+        self._recorded: set[str] = set()
+        """Triggers whose poll has completed: KEDA's metrics cache holds a record of theirs."""
         self._cpu_at = time.process_time()
 
     @property
@@ -223,8 +226,11 @@ class KedaLoad:
         while True:
             await asyncio.sleep(due - loop.time())
             self.window.evaluations[trigger.source] += 1
-            self.window.polls[trigger.source] += poll
+            recorded = trigger.name in self._recorded
+            self.window.cached_calls[trigger.source] += _common.cached_builtin_calls(poll, recorded)
             await _common.keda_cycle(self._timed, scaled_object, deadline, self.window.failed_evaluations)
+            if poll:
+                self._recorded.add(trigger.name)
             due += interval * max(1, math.ceil((loop.time() - due) / interval))
 
     async def _stream(self, trigger: Trigger) -> None:
@@ -405,17 +411,17 @@ def print_streams(run: Run, end: Sample) -> None:
 def print_aws(run: Run, start: Sample, end: Sample) -> None:
     minutes = (end.at - start.at) / 60
     calls = end.aws_calls - start.aws_calls
-    evaluations, polls = run.keda.steady.evaluations, run.keda.steady.polls
+    evaluations, cached_calls = run.keda.steady.evaluations, run.keda.steady.cached_calls
     pairs = (("GetQueueAttributes", "sqs"), ("GetMetricData", "cloudwatch"))
     total = sum(calls.values())
-    counts = [(operation, calls[operation], evaluations[source], polls[source]) for operation, source in pairs]
-    counts.append(("all", total, evaluations.total(), polls.total()))
+    counts = [(operation, calls[operation], evaluations[source], cached_calls[source]) for operation, source in pairs]
+    counts.append(("all", total, evaluations.total(), cached_calls.total()))
     rows = [
         [operation, f"{ours / minutes:.0f}", f"{default / minutes:.0f}", _common.ratio(ours, default),
          f"{cached / minutes:.0f}", _common.ratio(ours, cached)]
         for operation, ours, default, cached in counts
     ]  # fmt: skip
-    headers = ("operation", "kedawatch", "built-in (every evaluation)", "ratio", "built-in (useCachedMetrics)", "ratio")
+    headers = ("operation", "kedawatch", "built-in", "ratio", "built-in with useCachedMetrics", "ratio")
     _common.print_table("AWS calls per minute, steady window", headers, rows)
     injected = end.injected - start.injected
     stale = end.scaler_figures.get("stale", 0) - start.scaler_figures.get("stale", 0)
@@ -423,7 +429,11 @@ def print_aws(run: Run, start: Sample, end: Sample) -> None:
         f"  faults injected: {dict(injected)} = {share(injected.total(), total)} of calls; the scaler answered"
         f" {stale:.0f} reads from the last good value meanwhile.\n"
         "  kedawatch's calls include the push streams' checks of inactive queues (every 2 s), which the\n"
-        "  built-in scalers do not make; each built-in evaluation is one call, retries not counted."
+        "  built-in scalers do not make. built-in = one call per KEDA evaluation made in this window (each poll,\n"
+        "  each HPA sync); built-in with useCachedMetrics = one per poll (and per HPA sync before a trigger's first\n"
+        "  poll), as KEDA's metrics cache serves the HPA the last poll's value, up to 30 s old, where kedawatch\n"
+        "  serves each sync an SQS depth at most 5 s old. Both are counted from the evaluations KEDA's process\n"
+        "  made, one GetMetricsAndActivity (one AWS call) each; retries not counted."
     )
 
 

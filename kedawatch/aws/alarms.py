@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
 
 __all__ = [
+    "contributors",
     "delete",
     "describe",
     "name_of",
@@ -30,6 +31,8 @@ __all__ = [
 
 BATCH = 100
 """DescribeAlarms takes up to 100 AlarmNames, DeleteAlarms up to 100 names."""
+CONTRIBUTOR_PAGES = 10
+"""DescribeAlarmContributors pages read at most for one alarm: a PromQL answer holds at most 500 series."""
 
 
 def _chunks(names: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -55,6 +58,21 @@ def describe(
         for alarm_type in types:
             for alarm in listed.get(f"{alarm_type}s", []):
                 found[alarm["AlarmName"]] = alarm
+    return found
+
+
+def contributors(client: CloudWatchClient, name: str) -> list[dict[str, Any]]:
+    """The alarm's contributors in ALARM (a PromQL alarm's breaching series), every page up to `CONTRIBUTOR_PAGES`."""
+    found: list[dict[str, Any]] = []
+    token: str | None = None
+    for _ in range(CONTRIBUTOR_PAGES):
+        answer = calls.call(
+            client.describe_alarm_contributors, AlarmName=name, **({"NextToken": token} if token else {})
+        )
+        found += cast(list[dict[str, Any]], answer.get("AlarmContributors", []))
+        token = answer.get("NextToken")
+        if not token:
+            break
     return found
 
 

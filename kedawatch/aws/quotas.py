@@ -6,9 +6,9 @@ SetAlarmState, EnableAlarmActions and DisableAlarmActions 3 each; DescribeAlarms
 GetDashboard, ListDashboards and DeleteDashboards 10 each; GetMetricData 50, ListMetrics 25.
 
 AWS publishes no figure for the rest the operator calls (PutCompositeAlarm, PutLogAlarm, TagResource,
-UntagResource, ListTagsForResource, the mute rule operations, the tagging API's GetResources): they are held to
-the alarm API's lowest published quota, 3, which no documented alarm operation goes below. An account whose
-quotas were raised says so with the operator's `--write-rate` and `--read-rate`.
+UntagResource, ListTagsForResource, DescribeAlarmContributors, the mute rule operations, the tagging API's
+GetResources): they are held to the alarm API's lowest published quota, 3, which no documented alarm operation
+goes below. An account whose quotas were raised says so with the operator's `--write-rate` and `--read-rate`.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ QUOTAS: dict[str, Quota] = {
     "TagResource": Quota(UNPUBLISHED, write=True, published=False),
     "UntagResource": Quota(UNPUBLISHED, write=True, published=False),
     "ListTagsForResource": Quota(UNPUBLISHED, write=False, published=False),
+    "DescribeAlarmContributors": Quota(UNPUBLISHED, write=False, published=False),
     "PutAlarmMuteRule": Quota(UNPUBLISHED, write=True, published=False),
     "GetAlarmMuteRule": Quota(UNPUBLISHED, write=False, published=False),
     "ListAlarmMuteRules": Quota(UNPUBLISHED, write=False, published=False),

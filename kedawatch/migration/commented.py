@@ -73,7 +73,7 @@ def _comments(notes: Sequence[Note], indent: int) -> list[str]:
     lines = []
     for note in notes:
         text = (LOST_MARK + " " if note.lost else "") + note.text
-        for line in textwrap.wrap(text, max(40, _WIDTH - indent - 2), break_on_hyphens=False):
+        for line in textwrap.wrap(text, max(40, _WIDTH - indent - 2), break_long_words=False, break_on_hyphens=False):
             lines.append(" " * indent + "# " + line)
     return lines
 

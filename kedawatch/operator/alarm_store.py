@@ -124,6 +124,10 @@ class AlarmStore:
         self._know(region, name, tags, asked)
         return tags
 
+    async def contributors(self, region: str, name: str) -> list[dict[str, Any]]:
+        """A PromQL alarm's series in ALARM: a paced read of its own, outside the sweeps."""
+        return await self._cloudwatch("DescribeAlarmContributors", region, alarms.contributors, name)
+
     async def put(self, region: str, api: fields.AlarmApi, params: Mapping[str, Any]) -> None:
         await self._cloudwatch(_operation(api.put), region, api.put, params)
         if "Tags" in params:  # a creation: AWS applies tags on creation only

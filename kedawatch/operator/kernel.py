@@ -6,14 +6,22 @@ Reconcilers are siblings that never import each other; what more than one of the
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from kedawatch import settings, tenancy
 from kedawatch.aws import errors
 from kedawatch.operator import alarm_store, telemetry
 
-__all__ = ["Context", "Retry", "aws_failure", "check_policy", "retry_if_transient", "tag_list"]
+__all__ = [
+    "Context",
+    "Retry",
+    "aws_failure",
+    "check_policy",
+    "delete_unless_retained",
+    "retry_if_transient",
+    "tag_list",
+]
 
 ACTION_KEYS = ("AlarmActions", "OKActions", "InsufficientDataActions")
 """The alarm parameters that name actions, each checked against the tenant policy."""
@@ -73,3 +81,26 @@ def aws_failure(exc: errors.AwsError, detail: str | None = None) -> str:
 def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
     """Tags as a Put call takes them on creation: `[{Key, Value}]`, in key order."""
     return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
+
+
+async def delete_unless_retained(
+    what: str,
+    recorded: tuple[str | None, str | None],
+    declared: Callable[[], tuple[str, str] | None],
+    retain: bool,
+    delete: Callable[[str, str], Awaitable[None]],
+) -> tuple[str, str] | None:
+    """`delete(name, region)` `what` (an alarm, a mute rule) by the name and region its status `recorded`, or
+    without them (that write was lost, or the object never synced) by those its spec `declared`: it may exist
+    all the same. Nothing when retained. The (name, region) deleted, if any; a failure is a `Retry`."""
+    name, region = recorded
+    if not name or not region:
+        name, region = declared() or (None, None)
+    if not name or not region or retain:
+        return None
+    try:
+        await delete(name, region)
+    except errors.AwsError as exc:
+        retry_if_transient(exc)
+        raise Retry(f"cannot delete {what} {name}: {aws_failure(exc)}") from exc
+    return name, region

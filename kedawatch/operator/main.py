@@ -90,7 +90,8 @@ def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Defin
         seen, changed = await _unless_stopped(kwargs, observed) or ({}, None)
         patch.status.update(seen)
         if changed == "ALARM":
-            kopf.warn(body, reason="AlarmState", message=f"alarm {seen.get('alarmArn')} is in ALARM")
+            breaching = f": {seen['breachingSeries']} series breaching" if seen.get("breachingSeries") else ""
+            kopf.warn(body, reason="AlarmState", message=f"alarm {seen.get('alarmArn')} is in ALARM{breaching}")
         elif changed:
             kopf.info(body, reason="AlarmState", message=f"alarm {seen.get('alarmArn')} is {changed}")
 

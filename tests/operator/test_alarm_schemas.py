@@ -236,8 +236,8 @@ def test_bad_fields_are_refused_naming_the_field(change: dict[str, Any], message
 
 def test_required_fields_are_required() -> None:
     assert fields.validate(METRIC_ALARM, without(SINGLE, "comparisonOperator", "evaluationPeriods")) == [
-        "spec: 'comparisonOperator' is a required property",
-        "spec: 'evaluationPeriods' is a required property",
+        "spec: comparisonOperator is required, unless evaluationCriteria is set (a PromQL alarm)",
+        "spec: evaluationPeriods is required, unless evaluationCriteria is set (a PromQL alarm)",
     ]
     assert fields.validate(COMPOSITE_ALARM, {}) == ["spec: 'alarmRule' is a required property"]
 
@@ -296,6 +296,8 @@ def test_crds_are_structural_with_status_and_printer_columns() -> None:
         expected = {
             crds.APPS.name: ["Target", "Min", "Max", "Ready", "Alarming", "Age"],
             crds.MUTE_RULES.name: ["State", "Next", "Targets", "Synced", "Age"],
+            crds.METRIC_ALARMS.name: ["State", "Breaching", "Alarm", "Synced", "Age"],
+            crds.LEGACY_METRIC_ALARMS.name: ["State", "Breaching", "Alarm", "Synced", "Age"],
         }.get(definition.name, ["State", "Alarm", "Synced", "Age"])
         assert columns == expected
         status = version["schema"]["openAPIV3Schema"]["properties"]["status"]

@@ -152,7 +152,7 @@ def bad(change: Any) -> dict[str, Any]:
         pytest.param(bad(lambda s: s["scaling"].update(idleReplicas=1)), "idleReplicas must be less than", id="idle"),
         pytest.param(
             bad(lambda s: s["scaling"]["triggers"][0].update(CLOUDWATCH_TRIGGER)),
-            "exactly one of sqs or cloudwatch",
+            "exactly one of sqs, cloudwatch or promql",
             id="both",
         ),
         pytest.param(
@@ -162,7 +162,7 @@ def bad(change: Any) -> dict[str, Any]:
         ),
         pytest.param(
             bad(lambda s: s["alarms"][0].update(queueBacklogAge={"seconds": 1})),
-            "exactly one of metric, replicasNearMax",
+            "exactly one of metric, promql, replicasNearMax",
             id="two presets",
         ),
         pytest.param(

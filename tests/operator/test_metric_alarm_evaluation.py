@@ -1,4 +1,5 @@
-"""A metric alarm's newer PutMetricAlarm members (evaluationInterval, evaluationWindow, warmUp, actionConfiguration):
+"""A metric alarm's newer PutMetricAlarm members (evaluationWindow, warmUp, actionConfiguration, and evaluationInterval
+beside the classic fields; PromQL alarms are tests/operator/test_promql_alarms.py's):
 each rule refused alike by the CRD's CEL and the operator, the members reaching CloudWatch in AWS's case, drift in
 them repaired, and no write on every resync for a member that DescribeAlarms does not answer."""
 
@@ -59,7 +60,6 @@ FIELDS = [
     pytest.param({"evaluationInterval": 5}, "spec.evaluationInterval: 5 is less than the minimum of 10", id="an interval of 5"),
     pytest.param({"evaluationInterval": 7200}, "spec.evaluationInterval: 7200 is greater than the maximum of 3600", id="an interval of two hours"),
     pytest.param({"evaluationCriteria": {}}, "spec.evaluationCriteria: {} should be non-empty", id="empty criteria"),
-    pytest.param({"evaluationCriteria": {"promQLCriteria": {"query": "up"}}}, "spec.evaluationCriteria.promQLCriteria: unknown field", id="PromQL, which is to come"),
     pytest.param({"evaluationWindow": {"slidingWindow": {"size": 3}}}, "spec.evaluationWindow.slidingWindow.size: unknown field", id="a sliding window with a member"),
     pytest.param({"evaluationWindow": {"wallClockWindow": {"timezone": "Berlin time"}}}, "spec.evaluationWindow.wallClockWindow.timezone: 'Berlin time' does not match", id="a time zone that is no name"),
     pytest.param({"evaluationWindow": {"wallClockWindow": {"timezone": "Mars/Olympus"}}}, "spec.evaluationWindow.wallClockWindow.timezone: 'Mars/Olympus' must be an IANA time zone", id="a time zone that does not exist"),

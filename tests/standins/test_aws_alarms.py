@@ -231,6 +231,7 @@ PROMQL_REFUSALS = [
     pytest.param({"Threshold": 1}, "Threshold should not be set if EvaluationCriteria is set.", id="Threshold with PromQL"),
     pytest.param({"EvaluationPeriods": 1}, "EvaluationPeriods should not be set if EvaluationCriteria is set.", id="EvaluationPeriods with PromQL"),
     pytest.param({"EvaluationWindow": {"SlidingWindow": {}}}, "EvaluationWindow should not be set if EvaluationCriteria is set.", id="an evaluation window with PromQL"),
+    pytest.param({"TreatMissingData": "notBreaching"}, "TreatMissingData should not be set if EvaluationCriteria is set.", id="TreatMissingData with PromQL"),
     pytest.param({"EvaluationInterval": None}, "EvaluationInterval must be set if EvaluationCriteria is set.", id="PromQL without EvaluationInterval"),
     pytest.param({"EvaluationInterval": 90}, "EvaluationInterval must be 10, 20, 30 or a multiple of 60", id="EvaluationInterval 90"),
     pytest.param({"MetricName": "m"}, "Specify exactly one of MetricName, Metrics or EvaluationCriteria", id="MetricName with PromQL"),

@@ -1,5 +1,6 @@
 """Reconcile CloudWatch alarms of every alarm kind (metric, composite, log): create or update only on difference,
-adopt or refuse foreign alarms, follow renames, mirror state, repair drift, delete on request.
+adopt or refuse foreign alarms, follow renames, mirror state (and a PromQL alarm's breaching series), repair drift,
+delete on request.
 
 How a kind is put and read back is its declaration's (`fields.AlarmApi`), so every kind goes the same way here.
 """
@@ -26,6 +27,8 @@ _MISSING_ALARMS = "in the alarm rule do not exist"
 alarm as alarms [...] in the alarm rule do not exist"): they may be on their way, so it is retried."""
 _REFUSALS = ("AwsRejected", "AlarmsMissing")
 """Synced reasons for a spec AWS refused: the drift repair leaves these alone."""
+SHOWN_CONTRIBUTORS = 5
+"""A PromQL alarm's breaching series listed in its status; `breachingSeries` counts them all."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,28 +108,83 @@ async def observe_alarm(obj: AlarmObject, ctx: kernel.Context) -> tuple[dict[str
     if sighting.description is None:
         return {"state": "", "stateReason": "the alarm does not exist in CloudWatch"}, None
     patch = _state_of(sighting.description)
+    if "EvaluationCriteria" in sighting.description:
+        patch.update(await _contributors(obj, ctx, region, name, patch))
     changed = patch["state"] if patch["state"] != obj.status.get("state") else None
     return patch, changed
 
 
-async def delete_alarm(obj: AlarmObject, ctx: kernel.Context) -> None:
-    """Delete the alarm unless `deletionPolicy: Retain`; an alarm already gone, or not ours, is left be.
+async def _contributors(
+    obj: AlarmObject, ctx: kernel.Context, region: str, name: str, state: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A PromQL alarm's breaching series, for its status.
 
-    Without a name in the status (its write was lost, or the object never synced), the spec's name is the one:
-    the alarm may exist all the same.
+    DescribeAlarmContributors answers only the contributors in ALARM, and it is one call per alarm, outside the
+    batched sweep: so an alarm that is not in ALARM has none without a call, and one in ALARM is read when its
+    state (value, reason or time) changed since the last read, and otherwise once a `drift_interval`, since series
+    may come and go under an unchanged state. A failed read keeps what was shown, says why, and is tried again at
+    the next state sweep.
     """
-    name, region = obj.status.get("alarmName"), obj.status.get("region")
-    if not name or not region:
-        desired, _ = _desired(obj, ctx)
-        name, region = (desired.name, desired.region) if desired is not None else (None, None)
-    if not name or not region or obj.spec.get("deletionPolicy") == "Retain":
-        return
+    if state["state"] != "ALARM":
+        return {"breachingSeries": 0, "contributors": [], "contributorsReadAt": "", "contributorsError": ""}
+    now = datetime.datetime.now(datetime.UTC)
+    if not _contributors_due(obj.status, state, now, ctx.settings.drift_interval):
+        return {}
     try:
-        await _delete_if_ours(obj, ctx, name, region)
+        found = await ctx.store.contributors(region, name)
     except errors.AwsError as exc:
-        kernel.retry_if_transient(exc)
-        raise kernel.Retry(f"cannot delete alarm {name}: {kernel.aws_failure(exc)}") from exc
-    ctx.store.untrack(region, name)
+        logger.warning("cannot read the contributors of alarm %s in %s: %s", name, region, exc)
+        return {"contributorsError": kernel.aws_failure(exc)}
+    return {
+        "breachingSeries": len(found),
+        "contributors": [_contributor(item) for item in found[:SHOWN_CONTRIBUTORS]],
+        "contributorsReadAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "contributorsError": "",
+    }
+
+
+def _contributors_due(
+    shown: Mapping[str, Any], state: Mapping[str, Any], now: datetime.datetime, refresh: float
+) -> bool:
+    read_at = shown.get("contributorsReadAt")
+    if not read_at or shown.get("contributorsError"):
+        return True
+    if any(shown.get(key) != state[key] for key in ("state", "stateReason", "stateUpdatedAt")):
+        return True
+    age = now - datetime.datetime.fromisoformat(read_at)
+    return age.total_seconds() >= refresh
+
+
+def _contributor(item: Mapping[str, Any]) -> dict[str, Any]:
+    since = item.get("StateTransitionedTimestamp")
+    return {
+        "id": item.get("ContributorId", ""),
+        "attributes": dict(item.get("ContributorAttributes", {})),
+        "stateReason": item.get("StateReason", ""),
+        **({"since": _timestamp(since)} if since else {}),
+    }
+
+
+def _timestamp(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime.datetime) else str(value or "")
+
+
+async def delete_alarm(obj: AlarmObject, ctx: kernel.Context) -> None:
+    """Delete the alarm unless `deletionPolicy: Retain`; an alarm already gone, or not ours, is left be."""
+    deleted = await kernel.delete_unless_retained(
+        "alarm",
+        (obj.status.get("alarmName"), obj.status.get("region")),
+        lambda: _declared(obj, ctx),
+        obj.spec.get("deletionPolicy") == "Retain",
+        lambda name, region: _delete_if_ours(obj, ctx, name, region),
+    )
+    if deleted is not None:
+        ctx.store.untrack(deleted[1], deleted[0])
+
+
+def _declared(obj: AlarmObject, ctx: kernel.Context) -> tuple[str, str] | None:
+    desired, _ = _desired(obj, ctx)
+    return (desired.name, desired.region) if desired is not None else None
 
 
 def _desired(obj: AlarmObject, ctx: kernel.Context) -> tuple[_Desired | None, list[str]]:
@@ -180,7 +238,7 @@ async def _converge(obj: AlarmObject, ctx: kernel.Context, desired: _Desired, ca
     if current is None:
         await store.put(region, obj.api, {**desired.params, "Tags": kernel.tag_list(desired.tags)})
         # New alarms start unevaluated; the next state sweep brings the ARN, saving a read per creation.
-        current = {"StateValue": "INSUFFICIENT_DATA", "StateReason": "created; not evaluated yet"}
+        current = {"StateValue": obj.api.created_state(desired.params), "StateReason": "created; not evaluated yet"}
     else:
         # Tagged first: an adopted alarm is then ours even if the update after fails.
         wrote = await store.set_tags(region, current["AlarmArn"], tags or {}, desired.tags)
@@ -221,14 +279,11 @@ def _adoptable(obj: AlarmObject, alarm: Mapping[str, Any], tags: Mapping[str, st
 
 
 def _state_of(description: Mapping[str, Any]) -> dict[str, Any]:
-    updated = description.get("StateUpdatedTimestamp")
-    if isinstance(updated, datetime.datetime):
-        updated = updated.isoformat()
     return {
         "alarmArn": description.get("AlarmArn", ""),
         "state": description.get("StateValue", ""),
         "stateReason": description.get("StateReason", ""),
-        "stateUpdatedAt": str(updated or ""),
+        "stateUpdatedAt": _timestamp(description.get("StateUpdatedTimestamp")),
     }
 
 

@@ -120,17 +120,18 @@ async def refresh_mute_rule(rule: MuteRuleObject, ctx: kernel.Context) -> dict[s
 
 async def delete_mute_rule(rule: MuteRuleObject, ctx: kernel.Context) -> None:
     """Delete the rule unless `deletionPolicy: Retain`; a rule already gone, or not ours, is left be."""
-    name, region = rule.status.get("muteRuleName"), rule.status.get("region")
-    if not name or not region:
-        desired, _ = _desired(rule, ctx)
-        name, region = (desired.name, desired.region) if desired is not None else (None, None)
-    if not name or not region or rule.spec.get("deletionPolicy") == "Retain":
-        return
-    try:
-        await _delete_if_ours(rule, ctx, name, region)
-    except errors.AwsError as exc:
-        kernel.retry_if_transient(exc)
-        raise kernel.Retry(f"cannot delete mute rule {name}: {exc}") from exc
+    await kernel.delete_unless_retained(
+        "mute rule",
+        (rule.status.get("muteRuleName"), rule.status.get("region")),
+        lambda: _declared(rule, ctx),
+        rule.spec.get("deletionPolicy") == "Retain",
+        lambda name, region: _delete_if_ours(rule, ctx, name, region),
+    )
+
+
+def _declared(rule: MuteRuleObject, ctx: kernel.Context) -> tuple[str, str] | None:
+    desired, _ = _desired(rule, ctx)
+    return (desired.name, desired.region) if desired is not None else None
 
 
 def _desired(rule: MuteRuleObject, ctx: kernel.Context) -> tuple[_Desired | None, list[str]]:

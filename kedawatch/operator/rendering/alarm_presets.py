@@ -1,4 +1,5 @@
-"""An AppObservability's alarms: a full CloudWatchMetricAlarm spec, or a preset built from the app's spec."""
+"""An AppObservability's alarms: a full CloudWatchMetricAlarm spec, a PromQL alarm, or a preset built from the app's
+spec."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from kedawatch.operator.resources import crds
 
 __all__ = ["alarm_object", "queue_name", "running_pods_dimensions"]
 
+PROMQL_PERIOD = 60
+"""Seconds a `scalerUnavailable` period lasts over a PromQL trigger, which has no period of its own: a minute."""
+
 
 def alarm_object(
     app: Mapping[str, Any], alarm: Mapping[str, Any], operator: settings.OperatorSettings
@@ -25,11 +29,22 @@ def _alarm_spec(
 ) -> Mapping[str, Any]:
     if "metric" in alarm:
         return dict(alarm["metric"])
+    if "promql" in alarm:
+        return _promql(alarm["promql"])
     if "replicasNearMax" in alarm:
         return _replicas_near_max(app, alarm["replicasNearMax"], operator)
     if "queueBacklogAge" in alarm:
         return _queue_backlog_age(app, alarm["queueBacklogAge"])
     return _scaler_unavailable(app, alarm["scalerUnavailable"])
+
+
+def _promql(alarm: Mapping[str, Any]) -> dict[str, Any]:
+    """A PromQL alarm: its criteria, and how often CloudWatch evaluates them (each minute by default)."""
+    criteria = {key: alarm[key] for key in ("query", "pendingPeriod", "recoveryPeriod") if key in alarm}
+    return {
+        "evaluationCriteria": {"promQLCriteria": criteria},
+        "evaluationInterval": alarm.get("evaluationInterval", 60),
+    }
 
 
 def running_pods_dimensions(app: Mapping[str, Any], operator: settings.OperatorSettings) -> list[dict[str, str]]:
@@ -76,10 +91,14 @@ def _queue_backlog_age(app: Mapping[str, Any], preset: Mapping[str, Any]) -> dic
 def _scaler_unavailable(app: Mapping[str, Any], preset: Mapping[str, Any]) -> dict[str, Any]:
     """ALARM when the first trigger's metric has had no data for `periods` periods: nothing to scale on.
 
-    A count is never below 0, so only missing data (treated as breaching) can trip it.
+    A count is never below 0, so only missing data (treated as breaching) can trip it. A PromQL trigger's periods
+    are minutes: a PromQL alarm on `absent(query)`, evaluated each minute, pending `periods` minutes.
     """
     trigger = app["spec"]["scaling"]["triggers"][0]
     periods = preset.get("periods", 3)
+    if "promql" in trigger:  # a query answering nothing: absent() answers one series then, which breaches
+        query = f"absent({trigger['promql']['query']})"
+        return _promql({"query": query, "pendingPeriod": periods * PROMQL_PERIOD, "evaluationInterval": PROMQL_PERIOD})
     common = {"evaluationPeriods": periods, "threshold": 0, "comparisonOperator": "LessThanThreshold",
               "treatMissingData": "breaching"}  # fmt: skip
     if "sqs" in trigger:

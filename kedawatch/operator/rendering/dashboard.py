@@ -43,6 +43,8 @@ def _metric_widget(trigger: Mapping[str, Any], operator: settings.OperatorSettin
         queue = alarm_presets.queue_name(trigger["sqs"]["queueUrl"])
         metric = ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue]
         return _widget(f"Queue depth: {queue}", [metric], operator, stat="Maximum")
+    if "promql" in trigger:
+        return _promql_widget(trigger["promql"])
     source = trigger["cloudwatch"]
     if "expression" in source:
         return _widget("Scaling expression", [[{"expression": source["expression"], "id": "e1"}]], operator)
@@ -52,6 +54,12 @@ def _metric_widget(trigger: Mapping[str, Any], operator: settings.OperatorSettin
     for dimension in source.get("dimensions", []):
         metric += [dimension["name"], dimension["value"]]
     return _widget(source["metricName"], [metric], operator, stat=source.get("statistic", "Average"))
+
+
+def _promql_widget(source: Mapping[str, Any]) -> dict[str, Any]:
+    """A PromQL trigger's query, as text: a dashboard's metric widget graphs metrics and metric math only."""
+    markdown = f"**Scaling query (PromQL)**, {source['threshold']} per replica:\n\n```\n{source['query']}\n```"
+    return {"type": "text", "width": 12, "height": 6, "properties": {"markdown": markdown}}
 
 
 def _graphed(query: Mapping[str, Any]) -> list[Any]:

@@ -16,7 +16,7 @@ from kedawatch.operator.resources import crds
 
 __all__ = ["scaled_object", "trigger_metadata", "trigger_problems"]
 
-SOURCE_OF = {"sqs": "aws-sqs-queue", "cloudwatch": "aws-cloudwatch"}
+SOURCE_OF = {"sqs": "aws-sqs-queue", "cloudwatch": "aws-cloudwatch", "promql": "aws-cloudwatch-promql"}
 """Each trigger kind of an AppObservability, and the scaler source it becomes."""
 _KEDA_KEYS = (("idleReplicas", "idleReplicaCount"), ("pollingInterval", "pollingInterval"),
               ("cooldownPeriod", "cooldownPeriod"), ("fallback", "fallback"))  # fmt: skip

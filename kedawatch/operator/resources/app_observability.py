@@ -1,8 +1,9 @@
 """`AppObservability`: one app's scaling, alarms, log alarms, maintenance windows and dashboard, declared once.
 
 The scaling triggers' camelCase fields map onto the scaler's metadata keys here and only here
-(`TRIGGER_KEYS`), with the scaler's own checks of AWS's names; a test parses every generated trigger with the
-scaler's own parser.
+(`TRIGGER_KEYS`), with the scaler's own checks of AWS's names and of PromQL; a test parses every generated trigger
+with the scaler's own parser. A trigger or an alarm may be PromQL (`promql`): the `aws-cloudwatch-promql` source,
+a PromQL alarm.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from kedawatch.aws import metric_math, names, vocabulary
+from kedawatch.aws import metric_math, names, promql_syntax, vocabulary
 from kedawatch.operator.resources import common, log_alarm, metric_alarm, mute_rule
 from kedawatch.operator.resources.fields import Field, Kind, Rule
 
@@ -77,6 +78,13 @@ TRIGGER_KEYS: dict[str, dict[str, TriggerKey]] = {
         "accountId": TriggerKey("awsAccountId", names.account_id_problem),
         **_IDENTITY,
     },
+    "promql": {
+        "query": TriggerKey("query", promql_syntax.instant_query_problem),
+        "threshold": TriggerKey("threshold"),
+        "activationThreshold": TriggerKey("activationThreshold"),
+        "ignoreNullValues": TriggerKey("ignoreNullValues"),
+        **_IDENTITY,
+    },
 }
 """Each trigger kind's fields, by camelCase name. Besides these, `dimensions` becomes `dimensionName` and
 `dimensionValue`, `;`-joined."""
@@ -124,18 +132,47 @@ _CLOUDWATCH = {
         "roleArn": _ROLE,
     },
 }
+_PROMQL = {
+    "type": "object",
+    "required": ["query", "threshold"],
+    "properties": {
+        "query": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": promql_syntax.MAX_LENGTH,
+            "description": "PromQL answering one number: an instant vector of one series, or a scalar.",
+        },
+        "threshold": {"type": "number", "exclusiveMinimum": 0, "description": "The value per replica."},
+        "activationThreshold": {"type": "number"},
+        "ignoreNullValues": {"type": "boolean"},
+        "region": _REGION,
+        "roleArn": _ROLE,
+    },
+}
+TRIGGER_KINDS = ("sqs", "cloudwatch", "promql")
 _TRIGGER = {
     "type": "object",
-    "properties": {"name": _NAME, "sqs": _SQS, "cloudwatch": _CLOUDWATCH},
+    "properties": {"name": _NAME, "sqs": _SQS, "cloudwatch": _CLOUDWATCH, "promql": _PROMQL},
 }
 _ALARM_SPEC = metric_alarm.METRIC_ALARM.schema()
 PRESETS = ("replicasNearMax", "queueBacklogAge", "scalerUnavailable")
+ALARM_KINDS = ("metric", "promql", *PRESETS)
+_PROMQL_ALARM = {
+    "type": "object",
+    "required": ["query"],
+    "properties": {
+        **metric_alarm.PROMQL_CRITERIA["properties"],
+        "evaluationInterval": {**metric_alarm.FIELDS_BY_KEY["evaluationInterval"].schema, "default": 60},
+    },
+    "description": "A PromQL alarm: ALARM while the query answers a series for pendingPeriod seconds.",
+}
 _ALARM = {
     "type": "object",
     "required": ["name"],
     "properties": {
         "name": {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"},
         "metric": _ALARM_SPEC,
+        "promql": _PROMQL_ALARM,
         "replicasNearMax": {
             "type": "object",
             "properties": {"fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.8}},
@@ -212,6 +249,10 @@ def _scaling(spec: Any) -> dict[str, Any]:
     return dict(spec.get("scaling", {}))
 
 
+def _one_of(kinds: tuple[str, ...]) -> str:
+    return ", ".join(kinds[:-1]) + " or " + kinds[-1]
+
+
 _SINGLE_METRIC = ("namespace", "metricName", "dimensions")
 _SINGLE_QUERY = (*_SINGLE_METRIC, "expression", "statistic", "unit")
 """A cloudwatch trigger's fields for one query, which metricDataQueries replaces."""
@@ -274,9 +315,9 @@ RULES = (
         lambda s: "idleReplicas" not in _scaling(s) or _scaling(s)["idleReplicas"] < _scaling(s).get("minReplicas", 1),
     ),
     Rule(
-        "self.scaling.triggers.all(t, has(t.sqs) != has(t.cloudwatch))",
-        "each of scaling.triggers is exactly one of sqs or cloudwatch",
-        lambda s: all(("sqs" in t) != ("cloudwatch" in t) for t in _scaling(s)["triggers"]),
+        "self.scaling.triggers.all(t, " + " + ".join(f"(has(t.{kind}) ? 1 : 0)" for kind in TRIGGER_KINDS) + " == 1)",
+        "each of scaling.triggers is exactly one of " + _one_of(TRIGGER_KINDS),
+        lambda s: all(sum(kind in t for kind in TRIGGER_KINDS) == 1 for t in _scaling(s)["triggers"]),
     ),
     Rule(
         "self.scaling.triggers.all(t, !has(t.cloudwatch) || has(t.cloudwatch.expression)"
@@ -293,10 +334,11 @@ RULES = (
         lambda s: all(_queries_alone(t) for t in _scaling(s)["triggers"]),
     ),
     Rule(
-        "!has(self.alarms) || self.alarms.all(a, [has(a.metric), has(a.replicasNearMax), has(a.queueBacklogAge),"
-        " has(a.scalerUnavailable)].filter(x, x).size() == 1)",
-        "each of alarms is exactly one of metric, replicasNearMax, queueBacklogAge or scalerUnavailable",
-        lambda s: all(sum(p in a for p in ("metric", *PRESETS)) == 1 for a in s.get("alarms", [])),
+        "!has(self.alarms) || self.alarms.all(a, ["
+        + ", ".join(f"has(a.{kind})" for kind in ALARM_KINDS)
+        + "].filter(x, x).size() == 1)",
+        "each of alarms is exactly one of " + _one_of(ALARM_KINDS),
+        lambda s: all(sum(kind in a for kind in ALARM_KINDS) == 1 for a in s.get("alarms", [])),
     ),
     Rule(
         "!has(self.alarms) || self.alarms.all(a, self.alarms.exists_one(b, b.name == a.name))",

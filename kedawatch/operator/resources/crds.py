@@ -34,20 +34,17 @@ __all__ = [
     "render",
 ]
 
-_CONDITIONS = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "properties": {
-            "type": {"type": "string"},
-            "status": {"type": "string"},
-            "reason": {"type": "string"},
-            "message": {"type": "string"},
-            "lastTransitionTime": {"type": "string"},
-            "observedGeneration": {"type": "integer"},
-        },
-    },
-}
+
+def _records(**properties: str) -> dict[str, Any]:
+    """A status list of objects: each property by its JSON type."""
+    fields = {name: {"type": kind} for name, kind in properties.items()}
+    return {"type": "array", "items": {"type": "object", "properties": fields}}
+
+
+_CONDITIONS = _records(
+    type="string", status="string", reason="string", message="string", lastTransitionTime="string",
+    observedGeneration="integer",
+)  # fmt: skip
 ALARM_STATUS = {
     "type": "object",
     "x-kubernetes-preserve-unknown-fields": True,
@@ -60,6 +57,28 @@ ALARM_STATUS = {
         "stateUpdatedAt": {"type": "string"},
         "observedGeneration": {"type": "integer"},
         "conditions": _CONDITIONS,
+    },
+}
+METRIC_ALARM_STATUS = {
+    **ALARM_STATUS,
+    "properties": {
+        **ALARM_STATUS["properties"],  # type: ignore[dict-item]
+        "breachingSeries": {"type": "integer", "description": "A PromQL alarm's contributors in ALARM."},
+        "contributors": {
+            "type": "array",
+            "description": "The first breaching series, as DescribeAlarmContributors answers them.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "attributes": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "stateReason": {"type": "string"},
+                    "since": {"type": "string"},
+                },
+            },
+        },
+        "contributorsReadAt": {"type": "string"},
+        "contributorsError": {"type": "string"},
     },
 }
 _SHARED = ("region", "state", "observedGeneration", "conditions")
@@ -78,32 +97,29 @@ MUTE_RULE_STATUS = {
         **{key: ALARM_STATUS["properties"][key] for key in _SHARED},  # type: ignore[index]
     },
 }
+_SYNCED_AGE = (
+    {"name": "Synced", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Synced")].status'},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+)
 MUTE_RULE_COLUMNS = (
     {"name": "State", "type": "string", "jsonPath": ".status.state"},
     {"name": "Next", "type": "string", "jsonPath": ".status.nextWindowStart"},
     {"name": "Targets", "type": "integer", "jsonPath": ".status.targetCount"},
-    {"name": "Synced", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Synced")].status'},
-    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    *_SYNCED_AGE,
 )
 ALARM_COLUMNS = [
     {"name": "State", "type": "string", "jsonPath": ".status.state"},
     {"name": "Alarm", "type": "string", "jsonPath": ".status.alarmName"},
-    {"name": "Synced", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Synced")].status'},
-    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    *_SYNCED_AGE,
 ]
+METRIC_ALARM_COLUMNS: tuple[dict[str, Any], ...] = (
+    *ALARM_COLUMNS[:1],
+    {"name": "Breaching", "type": "integer", "jsonPath": ".status.breachingSeries", "priority": 1},
+    *ALARM_COLUMNS[1:],
+)
+"""With a PromQL alarm's breaching series, under `-o wide` (the other alarms have none)."""
 LOOSE = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-_CHILD_ALARMS = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string"},
-            "object": {"type": "string"},
-            "alarmName": {"type": "string"},
-            "state": {"type": "string"},
-        },
-    },
-}
+_CHILD_ALARMS = _records(name="string", object="string", alarmName="string", state="string")
 APP_STATUS = {
     "type": "object",
     "x-kubernetes-preserve-unknown-fields": True,
@@ -115,19 +131,9 @@ APP_STATUS = {
         "alarmsInAlarm": {"type": "integer"},
         "alarms": _CHILD_ALARMS,
         "logAlarms": _CHILD_ALARMS,
-        "maintenanceWindows": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "name": {"type": "string"},
-                    "object": {"type": "string"},
-                    "muteRuleName": {"type": "string"},
-                    "state": {"type": "string"},
-                    "nextWindowStart": {"type": "string"},
-                },
-            },
-        },
+        "maintenanceWindows": _records(
+            name="string", object="string", muteRuleName="string", state="string", nextWindowStart="string"
+        ),
     },
 }
 APP_COLUMNS = (
@@ -179,7 +185,7 @@ class Definition(Reference):
     spec: Kind
     short_names: tuple[str, ...] = ()
     status: dict[str, Any] = dataclasses.field(default_factory=lambda: ALARM_STATUS)
-    columns: tuple[dict[str, str], ...] = tuple(ALARM_COLUMNS)
+    columns: tuple[dict[str, Any], ...] = tuple(ALARM_COLUMNS)
     legacy: bool = False
     """A `cw.aws.com` kind: a loose schema, since those manifests predate ours; the operator validates."""
 
@@ -192,6 +198,8 @@ METRIC_ALARMS = Definition(
     "cloudwatchmetricalarm",
     METRIC_ALARM,
     ("cwalarm",),
+    status=METRIC_ALARM_STATUS,
+    columns=METRIC_ALARM_COLUMNS,
 )
 COMPOSITE_ALARMS = Definition(
     "kedawatch.io",
@@ -221,6 +229,8 @@ LEGACY_METRIC_ALARMS = Definition(
     "cloudwatchmetricalarm",
     METRIC_ALARM,
     ("cwma", "cwmas"),
+    status=METRIC_ALARM_STATUS,
+    columns=METRIC_ALARM_COLUMNS,
     legacy=True,
 )
 LEGACY_COMPOSITE_ALARMS = Definition(

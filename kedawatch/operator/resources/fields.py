@@ -21,7 +21,7 @@ import jsonschema
 from kedawatch import settings
 from kedawatch.aws import names
 
-__all__ = ["AlarmApi", "Field", "Kind", "Rule", "Spec", "plain_schema", "string_list", "validate"]
+__all__ = ["AlarmApi", "Field", "Kind", "Rule", "Spec", "brief", "plain_schema", "string_list", "validate"]
 
 Spec = Mapping[str, Any]
 Check = Callable[[Any, str], list[str]]
@@ -57,6 +57,10 @@ def _same(params: Mapping[str, Any]) -> dict[str, Any]:
     return dict(params)
 
 
+def _unevaluated(params: Mapping[str, Any]) -> str:
+    return "INSUFFICIENT_DATA"
+
+
 @dataclasses.dataclass(frozen=True)
 class AlarmApi:
     """How CloudWatch holds one kind's alarms."""
@@ -72,6 +76,8 @@ class AlarmApi:
     """Params or a description, recast so that the two compare: what AWS adds or spells its own way undone."""
     complete: Callable[[dict[str, Any], settings.OperatorSettings], tuple[dict[str, Any], list[str]]] | None = None
     """(spec, the operator's settings) -> the spec with the operator's defaults, and what is still missing."""
+    created_state: Callable[[Mapping[str, Any]], str] = _unevaluated
+    """The state AWS gives an alarm created with these params, shown until the next state sweep reads it."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,8 +209,12 @@ def _describe(error: jsonschema.ValidationError) -> list[str]:
         return [f"{path}.{key}: unknown field" for key in instance if key not in declared]
     if error.validator in _SIZES:
         return [f"{path}: {_SIZES[str(error.validator)].format(len(instance))}, at most {error.validator_value}"]
-    shown = repr(instance)
-    brief = shown if len(shown) <= _SHOWN else f"{shown[: _SHOWN - 5]}...{shown[-1]}"
     # A name AWS defines is also told what it must be, in the words the scaler uses.
     meaning = names.MESSAGES.get(str(error.validator_value)) if error.validator == "pattern" else None
-    return [f"{path}: {error.message.replace(shown, brief)}" + (f": {meaning}" if meaning else "")]
+    return [f"{path}: {error.message.replace(repr(instance), brief(instance))}" + (f": {meaning}" if meaning else "")]
+
+
+def brief(value: Any) -> str:
+    """`value` quoted as a message shows it: cut in the middle past `_SHOWN` characters."""
+    shown = repr(value)
+    return shown if len(shown) <= _SHOWN else f"{shown[: _SHOWN - 5]}...{shown[-1]}"

@@ -1,19 +1,23 @@
 """`CloudWatchMetricAlarm`: every PutMetricAlarm parameter, in camelCase.
 
-`evaluationCriteria` is declared as the union AWS makes of it, with no criterion yet: PromQL (`promQLCriteria`,
-with the rules that exclude the metric fields) comes as one more property. Declaring the union now lets
-`evaluationInterval`, which AWS takes only with it, carry its rules in CEL (which can name declared fields only).
+An alarm watches one of three things: a single metric (`metricName`), metric math (`metrics`), or a PromQL query
+(`evaluationCriteria.promQLCriteria`, run every `evaluationInterval`). A PromQL alarm carries none of the classic
+evaluation fields, as AWS states (PutMetricAlarm's EvaluationCriteria, EvaluationWindow and TreatMissingData): its
+query answers the series that breach and its pending and recovery periods say for how long, so
+`comparisonOperator` and `evaluationPeriods` are required of the other two only. The query is parsed by
+`kedawatch.aws.promql_syntax`, the scaler's parser.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from kedawatch.aws import alarms, names, vocabulary
-from kedawatch.operator.resources import common
+from kedawatch.aws import alarms, names, promql_syntax, vocabulary
+from kedawatch.operator.resources import common, fields
 from kedawatch.operator.resources.fields import AlarmApi, Field, Kind, Rule, Spec
 
-__all__ = ["FIELDS_BY_KEY", "METRIC_ALARM"]
+__all__ = ["FIELDS_BY_KEY", "METRIC_ALARM", "NOT_WITH_PROMQL", "PROMQL_CRITERIA"]
 
 OPERATORS = (
     "GreaterThanOrEqualToThreshold",
@@ -101,18 +105,65 @@ def _returned_ok(spec: Spec) -> bool:
     return len(returned) == 2 and spec["thresholdMetricId"] in returned
 
 
+_KINDS = ("metricName", "metrics", "evaluationCriteria")
+"""What an alarm watches: a single metric, metric math, or a PromQL query; exactly one."""
+NOT_WITH_PROMQL = (
+    "namespace", "dimensions", "period", "unit", "statistic", "extendedStatistic", "threshold", "comparisonOperator",
+    "thresholdMetricId", "evaluationPeriods", "datapointsToAlarm", "evaluationWindow", "treatMissingData",
+    "evaluateLowSampleCountPercentile",
+)  # fmt: skip
+"""What a PromQL alarm may not carry (besides metricName and metrics): the members PutMetricAlarm's
+EvaluationCriteria excludes, EvaluationWindow ("any type of metric alarm except alarms that are based on a PromQL
+query"), TreatMissingData ("not applicable to PromQL alarms"; AWS's SDK examples: "must not set") and
+EvaluateLowSampleCountPercentile ("used only for alarms based on percentiles", which a PromQL alarm has none of)."""
+CLASSIC_REQUIRED = ("comparisonOperator", "evaluationPeriods")
+"""Required of an alarm on metricName or metrics, refused of a PromQL alarm."""
+
+
+def _classic(spec: Spec) -> bool:
+    return "evaluationCriteria" not in spec
+
+
+def _required_unless_promql(key: str) -> Callable[[Spec], bool]:
+    return lambda spec: not _classic(spec) or key in spec
+
+
+def _not_with_promql(key: str) -> Callable[[Spec], bool]:
+    return lambda spec: _classic(spec) or key not in spec
+
+
 RULES = (
     Rule(
-        "has(self.metricName) != has(self.metrics)",
-        "exactly one of metricName (a single metric) or metrics (metric math) must be set",
-        lambda s: ("metricName" in s) != ("metrics" in s),
+        " + ".join(f"(has(self.{key}) ? 1 : 0)" for key in _KINDS) + " == 1",
+        "exactly one of metricName (a single metric), metrics (metric math) or evaluationCriteria (a PromQL query)"
+        " must be set",
+        lambda s: sum(key in s for key in _KINDS) == 1,
+    ),
+    *(
+        Rule(
+            f"has(self.evaluationCriteria) || has(self.{key})",
+            f"{key} is required, unless evaluationCriteria is set (a PromQL alarm)",
+            _required_unless_promql(key),
+        )
+        for key in CLASSIC_REQUIRED
+    ),
+    *(
+        Rule(
+            f"!has(self.evaluationCriteria) || !has(self.{key})",
+            f"{key} must not be set with evaluationCriteria: a PromQL alarm's query and promQLCriteria say what"
+            " breaches and for how long",
+            _not_with_promql(key),
+        )
+        for key in NOT_WITH_PROMQL
     ),
     Rule(
-        "has(self.metrics) || (has(self.namespace) && has(self.period)"
+        "has(self.metrics) || has(self.evaluationCriteria) || (has(self.namespace) && has(self.period)"
         " && (has(self.statistic) || has(self.extendedStatistic)))",
         "a single-metric alarm needs namespace, period and statistic or extendedStatistic",
         lambda s: (
-            "metrics" in s or ("namespace" in s and "period" in s and ("statistic" in s or "extendedStatistic" in s))
+            "metrics" in s
+            or not _classic(s)
+            or ("namespace" in s and "period" in s and ("statistic" in s or "extendedStatistic" in s))
         ),
     ),
     Rule(
@@ -135,28 +186,35 @@ RULES = (
         lambda s: "period" not in s or vocabulary.alarm_period_ok(s["period"]),
     ),
     Rule(
-        f"!has(self.period) || self.evaluationPeriods <= (self.period < 3600 ? {MAX_SHORT_WINDOW} : {MAX_WINDOW})"
-        " / self.period",
+        "!has(self.period) || !has(self.evaluationPeriods)"
+        f" || self.evaluationPeriods <= (self.period < 3600 ? {MAX_SHORT_WINDOW} : {MAX_WINDOW}) / self.period",
         "period x evaluationPeriods must be at most 1 day (86400 s), or 7 days (604800 s) with a period of an hour"
         " or more",
-        lambda s: "period" not in s or _window_ok(s),
+        lambda s: "period" not in s or "evaluationPeriods" not in s or _window_ok(s),
     ),
     Rule(
-        "!has(self.datapointsToAlarm) || self.datapointsToAlarm <= self.evaluationPeriods",
+        "!has(self.datapointsToAlarm) || !has(self.evaluationPeriods)"
+        " || self.datapointsToAlarm <= self.evaluationPeriods",
         "datapointsToAlarm must not exceed evaluationPeriods",
-        lambda s: "datapointsToAlarm" not in s or s["datapointsToAlarm"] <= s["evaluationPeriods"],
+        lambda s: (
+            "datapointsToAlarm" not in s
+            or "evaluationPeriods" not in s
+            or s["datapointsToAlarm"] <= s["evaluationPeriods"]
+        ),
     ),
     Rule(
-        "has(self.threshold) != has(self.thresholdMetricId)",
+        "has(self.evaluationCriteria) || has(self.threshold) != has(self.thresholdMetricId)",
         "exactly one of threshold or thresholdMetricId must be set",
-        lambda s: ("threshold" in s) != ("thresholdMetricId" in s),
+        lambda s: not _classic(s) or ("threshold" in s) != ("thresholdMetricId" in s),
     ),
     Rule(
-        "has(self.thresholdMetricId) == (self.comparisonOperator in "
+        "!has(self.comparisonOperator) || has(self.thresholdMetricId) == (self.comparisonOperator in "
         + str(list(BAND_OPERATORS)).replace("'", '"')
         + ")",
         "thresholdMetricId (an anomaly band) goes with the LessThanLower/GreaterThanUpper operators, and they with it",
-        lambda s: ("thresholdMetricId" in s) == (s["comparisonOperator"] in BAND_OPERATORS),
+        lambda s: (
+            "comparisonOperator" not in s or ("thresholdMetricId" in s) == (s["comparisonOperator"] in BAND_OPERATORS)
+        ),
     ),
     Rule(
         "!has(self.metrics) || (has(self.thresholdMetricId)"
@@ -190,13 +248,50 @@ def _timezone_problems(window: Spec, path: str) -> list[str]:
     return [f"{path}.wallClockWindow.timezone: {timezone!r} {problem}"] if problem else []
 
 
+MAX_QUERY = 10000
+MAX_PROMQL_PERIOD = 86400
+_PROMQL_PERIOD = {"type": "integer", "minimum": 0, "maximum": MAX_PROMQL_PERIOD}
+PROMQL_CRITERIA: dict[str, Any] = {
+    "type": "object",
+    "required": ["query"],
+    "properties": {
+        "query": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_QUERY,
+            "description": "A PromQL instant query answering a vector: each series it answers breaches, a"
+            " contributor of its own (sum by (service) (rate(errors[5m])) > 5).",
+        },
+        "pendingPeriod": {
+            **_PROMQL_PERIOD,
+            "description": "Seconds a contributor breaches before it goes to ALARM (a Prometheus rule's `for`).",
+        },
+        "recoveryPeriod": {
+            **_PROMQL_PERIOD,
+            "description": "Seconds a contributor no longer breaches before it goes back to OK (`keep_firing_for`).",
+        },
+    },
+}
+
+
+def _criteria_problems(criteria: Spec, path: str) -> list[str]:
+    """The PromQL query as the scaler's parser reads it (CEL cannot parse PromQL)."""
+    query = criteria.get("promQLCriteria", {}).get("query")
+    problem = promql_syntax.vector_query_problem(query) if query is not None else None
+    return [f"{path}.promQLCriteria.query: {fields.brief(query)} {problem}"] if problem else []
+
+
 EVALUATION_FIELDS = (
     Field(
         "evaluationInterval",
-        {"type": "integer", "minimum": 10, "maximum": 3600, "description": "Seconds between evaluations."},
+        {
+            "type": "integer",
+            "minimum": 10,
+            "maximum": 3600,
+            "description": "Seconds between evaluations of evaluationCriteria: 10, 20, 30 or a multiple of 60.",
+        },
         aws="EvaluationInterval",
         legacy=("EvaluationInterval",),
-        returned=False,
     ),
     Field(
         "evaluationCriteria",
@@ -204,13 +299,13 @@ EVALUATION_FIELDS = (
             "type": "object",
             "minProperties": 1,
             "maxProperties": 1,
-            "properties": {},
-            "description": "Exactly one criterion; none is offered yet (PromQL is to come).",
+            "properties": {"promQLCriteria": PROMQL_CRITERIA},
+            "description": "What the alarm evaluates instead of a metric: exactly one criterion (promQLCriteria).",
         },
         aws="EvaluationCriteria",
         to_aws=common.pascal,
         legacy=("EvaluationCriteria",),
-        returned=False,
+        check=_criteria_problems,
     ),
     Field(
         "evaluationWindow",
@@ -263,14 +358,12 @@ FIELDS = (
         "comparisonOperator",
         {"type": "string", "enum": [*OPERATORS, *BAND_OPERATORS]},
         aws="ComparisonOperator",
-        required=True,
         legacy=("ComparisonOperator",),
     ),
     Field(
         "evaluationPeriods",
         {"type": "integer", "minimum": 1, "maximum": MAX_EVALUATION_PERIODS},
         aws="EvaluationPeriods",
-        required=True,
         legacy=("EvaluationPeriods",),
     ),
     Field(
@@ -308,10 +401,15 @@ def _evaluated_periods(spec: Spec) -> list[int]:
 _WALL_CLOCK = str(list(vocabulary.WALL_CLOCK_PERIODS))
 EVALUATION_RULES = (
     Rule(
+        "!has(self.evaluationCriteria) || has(self.evaluationInterval)",
+        "evaluationCriteria needs evaluationInterval: how often, in seconds, CloudWatch evaluates the query",
+        lambda s: _classic(s) or "evaluationInterval" in s,
+    ),
+    Rule(
         "!has(self.evaluationInterval) || has(self.evaluationCriteria)",
         "evaluationInterval goes with evaluationCriteria only: an alarm on metricName or metrics is evaluated"
         " every period",
-        lambda s: "evaluationInterval" not in s or "evaluationCriteria" in s,
+        lambda s: "evaluationInterval" not in s or not _classic(s),
     ),
     Rule(
         "!has(self.evaluationInterval) || self.evaluationInterval == 10 || self.evaluationInterval == 20"
@@ -343,13 +441,23 @@ EVALUATION_RULES = (
 
 
 def _comparable(params: Spec) -> dict[str, Any]:
-    """AWS answers Threshold as a double, and each query's ReturnData even where it was left out (true)."""
+    """AWS answers Threshold as a double, and each query's ReturnData even where it was left out (true); a PromQL
+    alarm's pending and recovery periods left out are none (0), whether AWS answers them so or leaves them out."""
     comparable = dict(params)
     if comparable.get("Threshold") is not None:
         comparable["Threshold"] = float(comparable["Threshold"])
     if comparable.get("Metrics"):
         comparable["Metrics"] = [{"ReturnData": True, **query} for query in comparable["Metrics"]]
+    promql = (comparable.get("EvaluationCriteria") or {}).get("PromQLCriteria")
+    if promql is not None:
+        periods = {"PendingPeriod": 0, "RecoveryPeriod": 0, **promql}
+        comparable["EvaluationCriteria"] = {**comparable["EvaluationCriteria"], "PromQLCriteria": periods}
     return comparable
+
+
+def _created_state(params: Spec) -> str:
+    """ "For PromQL alarms, the alarm state is instead immediately set to OK." (PutMetricAlarm)"""
+    return "OK" if "EvaluationCriteria" in params else "INSUFFICIENT_DATA"
 
 
 API = AlarmApi(
@@ -363,6 +471,7 @@ API = AlarmApi(
         "EvaluationWindow": {"SlidingWindow": {}},
     },
     _comparable,
+    created_state=_created_state,
 )
 METRIC_ALARM = Kind(FIELDS, (*RULES, *EVALUATION_RULES, *common.RULES, *common.PROPAGATION_RULES), API)
 FIELDS_BY_KEY = {field.key: field for field in FIELDS}

@@ -23,9 +23,11 @@ shared by every kind of alarm (`checks`):
   exactly one metric matching the ThresholdMetricId parameter"), otherwise exactly one query does ("Exactly one
   element of the metrics list should return data.");
 - EvaluationCriteria (PromQL) excludes Namespace, MetricName, Dimensions, Period, Unit, Statistic,
-  ExtendedStatistic, Metrics, Threshold, ComparisonOperator, ThresholdMetricId, EvaluationPeriods,
-  DatapointsToAlarm and EvaluationWindow, and needs EvaluationInterval, which no other alarm takes; the interval
-  is 10, 20, 30 or a multiple of 60;
+  ExtendedStatistic, Metrics, Threshold, ComparisonOperator, ThresholdMetricId, EvaluationPeriods and
+  DatapointsToAlarm (PutMetricAlarm's reference), EvaluationWindow ("any type of metric alarm except alarms that
+  are based on a PromQL query") and TreatMissingData ("not applicable to PromQL alarms"; AWS's SDK example for
+  PromQL alarms: "you must not set ... TreatMissingData"), and needs EvaluationInterval, which no other alarm
+  takes; the interval is 10, 20, 30 or a multiple of 60;
 - EvaluationPeriods and ComparisonOperator are required of every other alarm;
 - a WallClockWindow needs a period of 1 minute, 5 minutes, 1 hour, 1 day or 1 week, and a time zone that is an
   IANA name, a UTC offset (+05:30) or UTC+05:30, in steps of 5 minutes;
@@ -51,7 +53,7 @@ SINGLE_METRIC = ("Namespace", "Dimensions", "Period", "Unit", "Statistic", "Exte
 NOT_WITH_PROMQL = (
     "Namespace", "MetricName", "Dimensions", "Period", "Unit", "Statistic", "ExtendedStatistic", "Metrics",
     "Threshold", "ComparisonOperator", "ThresholdMetricId", "EvaluationPeriods", "DatapointsToAlarm",
-    "EvaluationWindow",
+    "EvaluationWindow", "TreatMissingData",
 )  # fmt: skip
 MAX_QUERIES = 20
 QUERY_ID = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
