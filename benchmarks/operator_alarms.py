@@ -6,13 +6,17 @@ subprocess (`python -m kedawatch operator`) with moto behind a counting proxy as
 - the time from the operator's start until every object reports Synced=True, against the floor that
   CloudWatch's PutMetricAlarm quota (3 a second) sets: N/3 s;
 - throttling: objects whose conditions ever mention it, lines of the operator's log that do, and (since
-  moto never throttles) the most PutMetricAlarm calls the proxy saw in any 1 s window, against the quota;
+  the stand-in never throttles) the most PutMetricAlarm and DescribeAlarms calls the proxy saw arrive in any
+  1 s window, retries included, against their quotas (`kedawatch.aws.quotas`);
 - at rest: the AWS calls of the resync interval S right after all are Synced, by operation (the state and
   drift timers both run every S and share one batched sweep per region): no writes, ceil(N/100)
-  DescribeAlarms and as many GetResources pages; then further intervals until one makes no write, so
-  writes still queued from the creation are counted, and the reads of a quiet interval shown;
-- memory: a second operator, with a write rate of 50 a second, until `--memory-alarms` objects (the first
-  N and new ones) are Synced, then its resident set size.
+  DescribeAlarms and as many GetResources pages, no ListTagsForResource; the most DescribeAlarms in any
+  S-long window of the intervals at rest; then further intervals until one makes no write, so writes still
+  queued from the creation are counted, and the reads of a quiet interval shown;
+- the stop: SIGTERM, the seconds until the operator exited, its exit code, and what it logged from the signal on
+  (kopf's "did not exit in time. Leaving it orphaned" among it), against nothing at all;
+- memory: a second operator, with write and read rates of 50 a second, until `--memory-alarms` objects (the
+  first N and new ones) are Synced, then its resident set size.
 
     .venv/bin/python -m benchmarks.operator_alarms [--quick] [--alarms 500] [--interval 30] [--memory-alarms 1000]
 
@@ -46,23 +50,25 @@ import kmock
 import kubernetes
 
 from benchmarks import _common
+from kedawatch.aws import quotas
 from kedawatch.operator.resources import crds
 from kedawatch.standins import aws
 from kedawatch.standins import kubernetes as standin
 from kedawatch.standins.alarms import service as alarm_service
 
-QUOTA = 3.0
-"""PutMetricAlarm calls a second: CloudWatch's default quota, and the operator's --write-rate."""
-DESCRIBE_QUOTA = 9.0
-"""DescribeAlarms calls a second: CloudWatch's default quota (adjustable); moto has none, so it is checked here."""
+QUOTA = quotas.quota("PutMetricAlarm").calls
+"""PutMetricAlarm calls a second: CloudWatch's default quota, which the operator keeps to."""
+DESCRIBE_QUOTA = quotas.quota("DescribeAlarms").calls
+"""DescribeAlarms calls a second: CloudWatch's default quota; the stand-in has none, so it is checked here."""
 SYNC_GOAL = 1.1
 """Time to all Synced, at most this multiple of the quota's floor N/QUOTA."""
 RSS_GOAL_MB = 250.0
 MEMORY_WRITE_RATE = 50.0
-"""--write-rate of the memory run: the quota does not matter there, only the number of objects held."""
+"""--write-rate and --read-rate of the memory run: the quotas do not matter there, only the number of objects held."""
 CLUSTER = "bench"
 ALARMS, NAMESPACE = crds.METRIC_ALARMS, "default"
 WRITES = ("PutMetricAlarm", "TagResource", "UntagResource", "DeleteAlarms")
+READS = ("DescribeAlarms", "GetResources", "ListTagsForResource")
 POLL_EVERY = 1.0
 """Seconds between lists of the objects while waiting for Synced: the resolution of the time measured."""
 SLACK = 120.0
@@ -71,13 +77,10 @@ REQUEST_TIMEOUT = 30.0
 """Seconds any one request to the Kubernetes stand-in may take."""
 STOP_TIMEOUT = 20.0
 """Seconds the operator gets to stop after SIGTERM before it is killed."""
-JITTER = 0.02
-"""Seconds by which calls the limiter spaced 1/rate apart may reach the proxy closer together (thread hand-off)."""
-MOTO_TAGS_PER_PAGE = 100
-"""moto pages GetResources by tags too (its default TagsPerPage), whole alarms only; AWS by ResourcesPerPage alone."""
-TAGS_PER_ALARM = 5
-"""The operator's ownership tags; the benchmark's alarms declare none of their own."""
+STOP_GOAL = 5.0
+"""Seconds a stop may take: kopf's own wait for hung tasks at exit."""
 THROTTLING = re.compile(r"throttl", re.IGNORECASE)
+ORPHANED = re.compile(r"Leaving it orphaned")
 
 
 # --- the AWS side -----------------------------------------------------------------------------------------
@@ -138,10 +141,10 @@ class MotoErrors(logging.Handler):
             werkzeug.propagate = True
 
 
-def peak_per_second(times: Sequence[float]) -> int:
-    """The most calls in any 1 s window, less JITTER: calls spaced exactly 1/rate apart count `rate` a window."""
+def peak_per_window(times: Sequence[float], seconds: float = 1.0) -> int:
+    """The most calls that arrived in any window [t, t + seconds), as AWS would count them."""
     ordered = sorted(times)
-    ends = (bisect.bisect_left(ordered, start + 1.0 - JITTER) - index for index, start in enumerate(ordered))
+    ends = (bisect.bisect_left(ordered, start + seconds) - index for index, start in enumerate(ordered))
     return max(ends, default=0)
 
 
@@ -267,11 +270,13 @@ class Sightings:
 class Operator:
     """`python -m kedawatch operator` in a subprocess, its log in a file; stopped with SIGTERM, then killed."""
 
-    def __init__(self, kubeconfig: pathlib.Path, write_rate: float, interval: float, log: pathlib.Path) -> None:
+    def __init__(self, kubeconfig: pathlib.Path, rate: float | None, interval: float, log: pathlib.Path) -> None:
+        """`rate`: --write-rate and --read-rate; None keeps to AWS's quotas, as a user's operator does."""
+        rates = ["--write-rate", f"{rate:g}", "--read-rate", f"{rate:g}"] if rate is not None else []
         self._command = [
-            sys.executable, "-m", "kedawatch", "operator", "--cluster-name", CLUSTER,
-            "--write-rate", f"{write_rate:g}", "--state-interval", f"{interval:g}",
-            "--drift-interval", f"{interval:g}", "--standalone",
+            sys.executable, "-m", "kedawatch", "operator", "--cluster-name", CLUSTER, *rates,
+            "--state-interval", f"{interval:g}", "--drift-interval", f"{interval:g}", "--standalone",
+            "--metrics-port", "0",
         ]  # fmt: skip
         self._environment = {**os.environ, "KUBECONFIG": str(kubeconfig)}  # AWS_* from use_endpoint
         self._environment.pop("KUBERNETES_SERVICE_HOST", None)  # never in-cluster
@@ -279,6 +284,10 @@ class Operator:
         self._process: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
         self.started = 0.0
+        self.stop_seconds: float | None = None
+        """Seconds from SIGTERM until the operator exited (None: killed, or never stopped)."""
+        self.log_at_stop = 0
+        """The log's size when SIGTERM was sent: what it wrote from then on is the stop's."""
 
     @property
     def pid(self) -> int:
@@ -311,9 +320,12 @@ class Operator:
         if self._process is None:
             return None
         if self._process.poll() is None:
+            self.log_at_stop = self.log.stat().st_size
+            signalled = time.monotonic()
             self._process.send_signal(signal.SIGTERM)
             try:
                 self._process.wait(STOP_TIMEOUT)
+                self.stop_seconds = time.monotonic() - signalled
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait(STOP_TIMEOUT)
@@ -337,10 +349,14 @@ class LogSummary:
     """Distinct WARNING, ERROR and Traceback lines, a few, shortened."""
 
 
-def summarize_log(log: pathlib.Path, limit: int = 8) -> LogSummary:
+def summarize_log(log: pathlib.Path, limit: int = 8, start: int = 0) -> LogSummary:
+    """The log's lines from byte `start` on, by level."""
     levels: collections.Counter[str] = collections.Counter()
     throttling, samples = 0, dict[str, None]()
-    for line in log.read_text(errors="replace").splitlines():
+    with log.open("rb") as file:
+        file.seek(start)
+        text = file.read().decode(errors="replace")
+    for line in text.splitlines():
         found = re.search(r" (DEBUG|INFO|WARNING|ERROR|CRITICAL) ", line)
         level = found.group(1) if found else ("Traceback" if line.startswith("Traceback") else "other")
         levels[level] += 1
@@ -383,6 +399,8 @@ class Rest:
     """AWS calls by operation in each interval S after all objects were Synced, up to the first without writes."""
 
     intervals: list[collections.Counter[str]]
+    peak_describes: int
+    """The most DescribeAlarms in any S-long window of the intervals at rest."""
 
     @property
     def first(self) -> collections.Counter[str]:
@@ -413,6 +431,25 @@ class SyncRun:
     log: LogSummary
     exit_code: int | None
     rest: Rest
+    stop: Stop
+
+
+@dataclasses.dataclass(frozen=True)
+class Stop:
+    seconds: float | None
+    exit_code: int | None
+    log: LogSummary
+    """What the operator logged from SIGTERM on."""
+    orphaned: int
+    """kopf's "Leaving it orphaned" lines among it."""
+
+
+def stop_of(operator: Operator, exit_code: int | None) -> Stop:
+    log = summarize_log(operator.log, start=operator.log_at_stop)
+    with operator.log.open("rb") as file:
+        file.seek(operator.log_at_stop)
+        orphaned = len(ORPHANED.findall(file.read().decode(errors="replace")))
+    return Stop(operator.stop_seconds, exit_code, log, orphaned)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -437,7 +474,7 @@ def measure_sync(cluster: Cluster, proxy: TimedProxy, args: argparse.Namespace, 
     create_alarms(cluster, range(args.alarms))
     seen = Sightings()
     proxy.reset()
-    with Operator(cluster.kubeconfig, QUOTA, args.interval, folder / "operator-sync.log") as operator:
+    with Operator(cluster.kubeconfig, None, args.interval, folder / "operator-sync.log") as operator:
         seconds = wait_synced(cluster, operator, args.alarms, sync_deadline(args.alarms, QUOTA), seen)
         print(f"  {args.alarms} objects: all Synced after {_seconds(seconds)}", flush=True)
         puts, describes = proxy.times_of("PutMetricAlarm"), proxy.times_of("DescribeAlarms")
@@ -446,22 +483,24 @@ def measure_sync(cluster: Cluster, proxy: TimedProxy, args: argparse.Namespace, 
     log = summarize_log(operator.log)
     first_put = min(puts) - operator.started if puts else None
     return SyncRun(
-        seconds, len(seen.throttled), seen.failures, peak_per_second(puts), len(puts),
-        peak_per_second(describes), len(describes), first_put, log, exit_code, rest,
+        seconds, len(seen.throttled), seen.failures, peak_per_window(puts), len(puts),
+        peak_per_window(describes), len(describes), first_put, log, exit_code, rest, stop_of(operator, exit_code),
     )  # fmt: skip
 
 
 def at_rest(proxy: TimedProxy, operator: Operator, interval: float, within: float) -> Rest:
     """Intervals of S in turn, until one makes no AWS write or `within` seconds have passed."""
     intervals: list[collections.Counter[str]] = []
+    describes: list[float] = []
     deadline = time.monotonic() + within
     while not intervals or (any(intervals[-1][op] for op in WRITES) and time.monotonic() < deadline):
         proxy.reset()
         sleep_watching(operator, interval)
         intervals.append(proxy.snapshot())
+        describes += proxy.times_of("DescribeAlarms")
         calls = intervals[-1]
         print(f"  at rest, interval {len(intervals)}: {sum(calls.values())} AWS calls, {dict(calls)}", flush=True)
-    return Rest(intervals)
+    return Rest(intervals, peak_per_window(describes, interval))
 
 
 def measure_memory(cluster: Cluster, proxy: TimedProxy, args: argparse.Namespace, folder: pathlib.Path) -> MemoryRun:
@@ -478,7 +517,7 @@ def measure_memory(cluster: Cluster, proxy: TimedProxy, args: argparse.Namespace
         exit_code = operator.stop()
     puts, describes = proxy.times_of("PutMetricAlarm"), proxy.times_of("DescribeAlarms")
     return MemoryRun(
-        seconds, args.memory_alarms, rss, hwm, len(puts), peak_per_second(puts), peak_per_second(describes),
+        seconds, args.memory_alarms, rss, hwm, len(puts), peak_per_window(puts), peak_per_window(describes),
         summarize_log(operator.log), exit_code,
     )  # fmt: skip
 
@@ -528,8 +567,11 @@ def rest_rows(rest: Rest, alarms: int, interval: float) -> list[list[object]]:
     calls = rest.first
     rows: list[list[object]] = [[f"at rest: {op}", calls[op], 0, *_at_most(calls[op], 0)] for op in WRITES]
     rows += read_rows("at rest", calls, alarms)
-    others = {op: n for op, n in calls.items() if op not in (*WRITES, "DescribeAlarms", "GetResources")}
+    others = {op: n for op, n in calls.items() if op not in (*WRITES, *READS)}
     rows.append(["at rest: other calls", sum(others.values()), "", "", ""])
+    pages = math.ceil(alarms / 100)
+    rows.append([f"DescribeAlarms max in any {interval:g} s at rest", rest.peak_describes, pages,
+                 *_at_most(rest.peak_describes, pages)])  # fmt: skip
     quiet_after = f"{(len(rest.intervals) - 1) * interval:g} s" if rest.quiet is not None else "never"
     rows.append([f"writes until quiet (after {quiet_after})", rest.writes, 0, *_at_most(rest.writes, 0)])
     if rest.quiet is not None and len(rest.intervals) > 1:
@@ -538,21 +580,26 @@ def rest_rows(rest: Rest, alarms: int, interval: float) -> list[list[object]]:
 
 
 def read_rows(label: str, calls: collections.Counter[str], alarms: int) -> list[list[object]]:
-    """One sweep's reads: ceil(N/100) DescribeAlarms, and GetResources pages (moto pages by tags too)."""
+    """One sweep's reads: ceil(N/100) DescribeAlarms and GetResources pages (the stand-in pages as AWS does, by
+    ResourcesPerPage), and no alarm's tags read on their own."""
     pages = math.ceil(alarms / 100)
-    moto_pages = moto_tagging_pages(alarms)
-    describes, tagging = calls["DescribeAlarms"], calls["GetResources"]
+    describes, tagging, tags = calls["DescribeAlarms"], calls["GetResources"], calls["ListTagsForResource"]
     return [
         [f"{label}: DescribeAlarms", describes, pages, *_at_most(describes, pages)],
-        [f"{label}: GetResources", tagging, f"{pages} ({moto_pages} in moto's pages)", *_at_most(tagging, moto_pages)],
+        [f"{label}: GetResources", tagging, pages, *_at_most(tagging, pages)],
+        [f"{label}: ListTagsForResource", tags, 0, *_at_most(tags, 0)],
     ]
 
 
-def moto_tagging_pages(alarms: int) -> int:
-    """GetResources pages moto serves: whole alarms while the tags stay under TagsPerPage; each later page also
-    carries the alarm that did not fit, whose tags moto does not count."""
-    first = (MOTO_TAGS_PER_PAGE - 1) // TAGS_PER_ALARM
-    return 1 + max(0, math.ceil((alarms - first) / (first + 1)))
+def stop_rows(stop: Stop) -> list[list[object]]:
+    loud = sum(stop.log.levels[level] for level in ("WARNING", "ERROR", "CRITICAL", "Traceback"))
+    return [
+        ["stop after SIGTERM", _seconds(stop.seconds), f"<= {STOP_GOAL:g} s",
+         *_at_most(stop.seconds if stop.seconds is not None else math.inf, STOP_GOAL)],
+        ["  exit code", stop.exit_code, 0, "", _common.verdict(stop.exit_code == 0)],
+        ["  warnings and errors logged at stop", loud, 0, *_at_most(loud, 0)],
+        ["  timers left orphaned", stop.orphaned, 0, *_at_most(stop.orphaned, 0)],
+    ]  # fmt: skip
 
 
 def memory_rows(run: MemoryRun, new: int) -> list[list[object]]:
@@ -564,8 +611,8 @@ def memory_rows(run: MemoryRun, new: int) -> list[list[object]]:
         ["  PutMetricAlarm on restart", run.puts, f"{new} (new only)", *_ratio_equal(run.puts, new)],
         ["  PutMetricAlarm max/1 s", run.peak_puts, f"<= {MEMORY_WRITE_RATE:g}",
          *_at_most(run.peak_puts, MEMORY_WRITE_RATE)],
-        ["  DescribeAlarms max/1 s", run.peak_describes, f"<= {DESCRIBE_QUOTA:g}",
-         *_at_most(run.peak_describes, DESCRIBE_QUOTA)],
+        ["  DescribeAlarms max/1 s", run.peak_describes, f"<= {MEMORY_WRITE_RATE:g}",
+         *_at_most(run.peak_describes, MEMORY_WRITE_RATE)],
     ]  # fmt: skip
 
 
@@ -577,10 +624,11 @@ def report(args: argparse.Namespace, sync: SyncRun, memory: MemoryRun, moto_erro
     rows = [
         *sync_rows(sync, args.alarms),
         *rest_rows(sync.rest, args.alarms, args.interval),
+        *stop_rows(sync.stop),
         *memory_rows(memory, args.memory_alarms - args.alarms),
     ]
     title = (
-        f"Alarm operator against moto: N={args.alarms} alarms, write rate {QUOTA:g}/s,"
+        f"Alarm operator against the AWS stand-in: N={args.alarms} alarms at AWS's quotas,"
         f" state and drift interval S={args.interval:g} s"
     )
     _common.print_table(title, ("measure", "value", "goal", "ratio", "verdict"), rows)
@@ -588,13 +636,15 @@ def report(args: argparse.Namespace, sync: SyncRun, memory: MemoryRun, moto_erro
     print(
         f"  at rest = AWS calls in the interval S right after all were Synced: {first}.\n"
         "  Writes until quiet: in each interval S from then on, until one made no write; quiet S = its reads.\n"
-        "  Throttling: moto never throttles, so the proxy's busiest 1 s window (start to all Synced) stands in\n"
-        f"  for AWS's answer, against the quotas: PutMetricAlarm {QUOTA:g}/s, DescribeAlarms {DESCRIBE_QUOTA:g}/s.\n"
+        "  Throttling: the stand-in never throttles, so the proxy's busiest 1 s window of arrivals (start to all\n"
+        f"  Synced) stands in for AWS's count: PutMetricAlarm {QUOTA:g}/s, DescribeAlarms {DESCRIBE_QUOTA:g}/s.\n"
         f"  Synced=False reasons seen (objects): {dict(sync.failures) or 'none'}.\n"
         f"  Requests moto failed on (HTTP 500), both runs: {dict(moto_errors) or 'none'}."
     )
-    for name, run_log, code in (("sync", sync.log, sync.exit_code), ("memory", memory.log, memory.exit_code)):
-        print(f"  {name} operator: exit code {code}, log lines by level {dict(run_log.levels)}")
+    logs = (("sync operator", sync.log, sync.exit_code), ("  from SIGTERM on", sync.stop.log, sync.stop.exit_code),
+            ("memory operator", memory.log, memory.exit_code))  # fmt: skip
+    for name, run_log, code in logs:
+        print(f"  {name}: exit code {code}, log lines by level {dict(run_log.levels)}")
         for sample in run_log.samples:
             print(f"    {sample}")
 

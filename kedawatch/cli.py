@@ -155,8 +155,16 @@ def _operator_parser(parser: argparse.ArgumentParser) -> None:
     _flag(parser, "--account-id", default=None, help="own AWS account, {account} in the policy (else STS)")
     _flag(parser, "--state-interval", default=defaults.state_interval, type=float, help="seconds between state copies")
     _flag(parser, "--drift-interval", default=defaults.drift_interval, type=float, help="seconds between drift checks")
-    _flag(parser, "--write-rate", default=defaults.write_rate, type=float, help="alarm writes per second at most")
-    _flag(parser, "--read-rate", default=defaults.read_rate, type=float, help="alarm reads per second at most")
+    _flag(
+        parser, "--write-rate", default=defaults.write_rate, type=float,
+        help="calls a second of each AWS write operation per region, in place of its AWS quota (none: the quota)",
+    )  # fmt: skip
+    _flag(
+        parser, "--read-rate", default=defaults.read_rate, type=float,
+        help="calls a second of each AWS read operation per region, in place of its AWS quota (none: the quota)",
+    )  # fmt: skip
+    _flag(parser, "--metrics-host", default=defaults.metrics_host, help="address the Prometheus server listens on")
+    _flag(parser, "--metrics-port", default=defaults.metrics_port, type=int, help="Prometheus port; 0 turns it off")
     _add_prometheus_rules(parser, defaults.prometheus_rules)
     _add_logging(parser)
     parser.set_defaults(command=_run_operator)

@@ -136,10 +136,16 @@ class OperatorSettings:
     """Seconds between copies of each alarm's state into its status (one batched read for all alarms)."""
     drift_interval: float = 300.0
     """Seconds between checks that AWS still holds each alarm as declared, repairing any drift."""
-    write_rate: float = 3.0
-    """Alarm writes per second at most: PutMetricAlarm's default quota, so bulk creation never throttles."""
-    read_rate: float = 8.0
-    """DescribeAlarms and tag reads per second at most: under DescribeAlarms' quota of 9."""
+    write_rate: float | None = None
+    """Calls a second at most of each AWS write operation in each region, in place of its quota (None: each keeps
+    to its own, `kedawatch.aws.quotas`: PutMetricAlarm 3, PutDashboard 10, ...): for an account whose quotas were
+    raised, or to leave room for other clients of the account. Rounded down, at least 1."""
+    read_rate: float | None = None
+    """The same for reads (DescribeAlarms 9, ListTagsForResource and GetResources 3, ...)."""
+    metrics_host: str = "0.0.0.0"
+    """Address the Prometheus /metrics server listens on."""
+    metrics_port: int = 8080
+    """The operator's Prometheus /metrics port; 0 turns it off."""
     scaler_address: str = "kedawatch-scaler.kedawatch.svc.cluster.local:9090"
     """Where KEDA reaches the scaler: the `scalerAddress` of generated ScaledObjects (the chart sets it)."""
     scaler_tls: bool = False

@@ -20,6 +20,7 @@ __all__ = [
     "contributors",
     "delete",
     "describe",
+    "name_of",
     "put_composite_alarm",
     "put_log_alarm",
     "put_metric_alarm",
@@ -109,6 +110,13 @@ def tags_by_arn(tagging: ResourceGroupsTaggingAPIClient, key: str, value: str) -
         token = answer.get("PaginationToken", "")
         if not token:
             return found
+
+
+def name_of(arn: str) -> str | None:
+    """The alarm's name in its ARN (`arn:aws:cloudwatch:<region>:<account>:alarm:<name>`, the name possibly with
+    colons of its own); None for an ARN of anything else."""
+    parts = arn.split(":", 6)
+    return parts[6] if len(parts) == 7 and parts[2] == "cloudwatch" and parts[5] == "alarm" else None
 
 
 def tags_of(client: CloudWatchClient, arn: str) -> dict[str, str]:

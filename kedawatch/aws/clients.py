@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, overload
 
 import boto3
 import botocore.config
@@ -31,6 +31,18 @@ CallObserver = Callable[[str, str], None]
 """Told of every AWS API call made: the operation's name and its outcome (`ok` or AWS's error code)."""
 
 
+class Pace(Protocol):
+    """Told of every attempt at an AWS call, botocore's retries included (its `before-send` event fires per attempt):
+    the one place where a caller can keep every request that reaches AWS under AWS's quotas."""
+
+    def begin(self, operation: str, region: str) -> None:
+        """Return when this attempt at `operation` in `region` may be sent, in the thread that sends it; raising
+        gives the call up (botocore retries no exception of ours)."""
+
+    def end(self, operation: str, region: str) -> None:
+        """The attempt at `operation` begun last in this thread has its answer, or failed without one."""
+
+
 class AwsClients:
     """Creates and caches clients per (service, identity)."""
 
@@ -39,10 +51,12 @@ class AwsClients:
         aws_settings: settings.AwsSettings,
         observe: CallObserver | None = None,
         assume: RoleAssumer | None = None,
+        pace: Pace | None = None,
     ) -> None:
         self._settings = aws_settings
         self._observe = observe
         self._assume = assume
+        self._pace = pace
         self._lock = threading.Lock()
         self._base = boto3.session.Session()
         self._sessions: dict[tuple[str, identities.RoleSession | None], boto3.session.Session] = {}
@@ -103,6 +117,17 @@ class AwsClients:
         if self._observe is not None:
             client.meta.events.register("after-call", self._after_call)
             client.meta.events.register("after-call-error", self._after_call_error)
+        if self._pace is not None:
+            pace, region = self._pace, str(client.meta.region_name)
+
+            def before_send(event_name: str, **_: Any) -> None:
+                pace.begin(_operation_of(event_name), region)
+
+            def response_received(event_name: str, **_: Any) -> None:
+                pace.end(_operation_of(event_name), region)
+
+            client.meta.events.register("before-send", before_send)
+            client.meta.events.register("response-received", response_received)
         return client
 
     def _session_for(self, identity: identities.AwsIdentity) -> boto3.session.Session:
@@ -131,7 +156,12 @@ class AwsClients:
     def _after_call_error(self, event_name: str, exception: Exception, **_: Any) -> None:
         """A call that got no answer from AWS at all (connection refused, timeout)."""
         assert self._observe is not None
-        self._observe(event_name.rsplit(".", 1)[-1], type(exception).__name__)
+        self._observe(_operation_of(event_name), type(exception).__name__)
+
+
+def _operation_of(event_name: str) -> str:
+    """`PutMetricAlarm` of botocore's `before-send.cloudwatch.PutMetricAlarm`."""
+    return event_name.rsplit(".", 1)[-1]
 
 
 def _frozen_credentials(session: boto3.session.Session) -> botocore.credentials.ReadOnlyCredentials | None:

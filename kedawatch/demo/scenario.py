@@ -138,7 +138,11 @@ async def _cluster(folder: Path) -> AsyncIterator[standin.ApiServer]:
 
 def _operator(cluster: standin.ApiServer, scaler_port: int) -> contextlib.AbstractContextManager[None]:
     operator_settings = settings.OperatorSettings(
-        cluster_name=CLUSTER, scaler_address=f"127.0.0.1:{scaler_port}", state_interval=1.0, drift_interval=300.0
+        cluster_name=CLUSTER,
+        scaler_address=f"127.0.0.1:{scaler_port}",
+        state_interval=1.0,
+        drift_interval=300.0,
+        metrics_port=0,
     )
     return run.in_thread(operator_settings, cluster.kubeconfig, cluster.login)
 

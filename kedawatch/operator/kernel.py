@@ -11,7 +11,7 @@ from typing import Any
 
 from kedawatch import settings, tenancy
 from kedawatch.aws import errors
-from kedawatch.operator import alarm_store, alert_routes
+from kedawatch.operator import alarm_store, alert_routes, telemetry
 
 __all__ = [
     "Context",
@@ -47,6 +47,8 @@ class Context:
     """The official Kubernetes client (`kubernetes.client.ApiClient`), for reconcilers that write objects."""
     routes: alert_routes.Routes = dataclasses.field(default_factory=alert_routes.Routes)
     """The alert-routing table of PrometheusRules' alarms (`--alert-routes`), read at start."""
+    metrics: telemetry.OperatorMetrics = dataclasses.field(default_factory=telemetry.OperatorMetrics)
+    """The operator's Prometheus metrics (the store's and the pacer's are the same)."""
 
     @property
     def region(self) -> str:

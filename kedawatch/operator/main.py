@@ -108,17 +108,21 @@ def _register_apps(registry: kopf.OperatorRegistry, definition: crds.Definition,
     @kopf.on.create(*resource, id="app/create", registry=registry)
     @kopf.on.update(*resource, id="app/update", registry=registry)
     async def reconcile_app(retry: int, body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
-        with _retrying(retry):
-            _update_status(body, patch, "Ready", await apps.reconcile_app(body, ctx))
+        with _retrying(retry, ctx, body) as reconciling:
+            reconciling.outcome = _update_status(ctx, body, patch, "Ready", await apps.reconcile_app(body, ctx))
 
     @kopf.on.delete(*resource, id="app/delete", registry=registry)
     async def delete_app(retry: int, body: kopf.Body, **_: Any) -> None:
         with _retrying(retry):
             await apps.delete_app(body, ctx)
+        _forget(ctx, body)
 
     @kopf.timer(*resource, id="app/refresh", interval=ctx.settings.state_interval, registry=registry)
     async def refresh_app(body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
-        patch.status.update(await _unless_stopped(kwargs, apps.refresh_app(body, ctx)) or {})
+        refreshed = await _unless_stopped(kwargs, apps.refresh_app(body, ctx)) or {}
+        patch.status.update(refreshed)
+        if "conditions" in refreshed:
+            _observe_conditions(ctx, body, refreshed)
 
 
 def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Definition, ctx: kernel.Context) -> None:
@@ -129,14 +133,15 @@ def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Defin
     @kopf.on.create(*resource, id=f"{prefix}/create", registry=registry)
     @kopf.on.update(*resource, id=f"{prefix}/update", registry=registry)
     async def reconcile_alarm(retry: int, body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
-        with _retrying(retry, body, patch):
+        with _retrying(retry, ctx, body, patch) as reconciling:
             synced = await alarms.reconcile_alarm(_alarm_object(definition, {"body": body, **kwargs}), ctx)
-            _update_status(body, patch, "Synced", synced)
+            reconciling.outcome = _update_status(ctx, body, patch, "Synced", synced)
 
     @kopf.on.delete(*resource, id=f"{prefix}/delete", registry=registry)
-    async def delete_alarm(retry: int, **kwargs: Any) -> None:
+    async def delete_alarm(retry: int, body: kopf.Body, **kwargs: Any) -> None:
         with _retrying(retry):
-            await alarms.delete_alarm(_alarm_object(definition, kwargs), ctx)
+            await alarms.delete_alarm(_alarm_object(definition, {"body": body, **kwargs}), ctx)
+        _forget(ctx, body)
 
     @kopf.timer(*resource, id=f"{prefix}/state", interval=ctx.settings.state_interval, registry=registry)
     async def mirror_alarm_state(body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
@@ -158,7 +163,7 @@ def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Defin
     )
     async def repair_alarm_drift(body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
         repairing = alarms.repair_drift(_alarm_object(definition, {"body": body, **kwargs}), ctx)
-        _update_status(body, patch, "Synced", await _unless_stopped(kwargs, repairing) or {})
+        _update_status(ctx, body, patch, "Synced", await _unless_stopped(kwargs, repairing) or {})
 
 
 async def _unless_stopped(kwargs: dict[str, Any], work: Coroutine[Any, Any, T]) -> T | None:
@@ -213,15 +218,16 @@ def _register_mute_rules(registry: kopf.OperatorRegistry, definition: crds.Defin
     @kopf.on.create(*resource, id=f"{prefix}/create", registry=registry)
     @kopf.on.update(*resource, id=f"{prefix}/update", registry=registry)
     async def reconcile_mute_rule(retry: int, body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
-        with _retrying(retry, body, patch):
+        with _retrying(retry, ctx, body, patch) as reconciling:
             synced = await mute_rules.reconcile_mute_rule(_mute_rule_object(definition, body, kwargs), ctx)
-            _update_status(body, patch, "Synced", synced)
+            reconciling.outcome = _update_status(ctx, body, patch, "Synced", synced)
             _tell_mute_state(body, synced)
 
     @kopf.on.delete(*resource, id=f"{prefix}/delete", registry=registry)
     async def delete_mute_rule(retry: int, body: kopf.Body, **kwargs: Any) -> None:
         with _retrying(retry):
             await mute_rules.delete_mute_rule(_mute_rule_object(definition, body, kwargs), ctx)
+        _forget(ctx, body)
 
     @kopf.timer(*resource, id=f"{prefix}/refresh", interval=ctx.settings.state_interval, registry=registry)
     async def refresh_mute_rule(body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
@@ -230,7 +236,7 @@ def _register_mute_rules(registry: kopf.OperatorRegistry, definition: crds.Defin
             seen = await _unless_stopped(kwargs, refreshing) or {}
         except kernel.Retry as exc:  # the next interval tries again
             seen = exc.status or {}
-        _update_status(body, patch, "Synced", seen)
+        _update_status(ctx, body, patch, "Synced", seen)
         _tell_mute_state(body, seen)
 
 
@@ -270,28 +276,61 @@ def _alarm_object(definition: crds.Definition, kwargs: dict[str, Any]) -> alarms
     )
 
 
-def _update_status(body: kopf.Body, patch: kopf.Patch, kind: str, new: dict[str, Any]) -> None:
-    """Patch the status; a condition that newly turned False is also told once as a Warning Event."""
+def _update_status(ctx: kernel.Context, body: kopf.Body, patch: kopf.Patch, kind: str, new: dict[str, Any]) -> str:
+    """Patch the status and return the reason of its `kind` condition (`Unchanged` if it has none); a condition that
+    newly turned False is also told once as a Warning Event."""
     patch.status.update(new)
     failing = status.newly_failing(kind, body.get("status", {}).get("conditions", []), new.get("conditions", []))
     if failing is not None:
         kopf.warn(body, reason=failing["reason"], message=failing["message"])
+    if "conditions" in new:
+        _observe_conditions(ctx, body, new)
+    written: dict[str, Any] = next((c for c in new.get("conditions", []) if c.get("type") == kind), {})
+    return str(written.get("reason") or "Unchanged")
+
+
+def _observe_conditions(ctx: kernel.Context, body: kopf.Body, new: dict[str, Any]) -> None:
+    meta = body.get("metadata", {})
+    ctx.metrics.observe_conditions(
+        str(body.get("kind", "")), meta.get("namespace", ""), meta.get("name", ""), new["conditions"]
+    )
+
+
+def _forget(ctx: kernel.Context, body: kopf.Body) -> None:
+    """The object's deletion is done: its conditions no longer count."""
+    meta = body.get("metadata", {})
+    ctx.metrics.forget(str(body.get("kind", "")), meta.get("namespace", ""), meta.get("name", ""))
 
 
 class _retrying:
     """Turns a reconciler's `Retry` (or the Kubernetes API's `Unavailable`) into kopf's TemporaryError with an
     exponential, capped delay rather than kopf's fixed 60 s, keeping the status that a Retry carries (kopf
-    still applies the patch of a handler that fails)."""
+    still applies the patch of a handler that fails).
 
-    def __init__(self, retry: int, body: kopf.Body | None = None, patch: kopf.Patch | None = None) -> None:
+    Given `ctx` and the object's `body`, the reconcile is counted by kind and `outcome`: the reason of the condition
+    it left (set by the handler, or the Retry's), `Retry` without one, `Error` for any other failure.
+    """
+
+    def __init__(
+        self,
+        retry: int,
+        ctx: kernel.Context | None = None,
+        body: kopf.Body | None = None,
+        patch: kopf.Patch | None = None,
+    ) -> None:
         self._delay = min(BACKOFF_CAP, 2.0 ** min(retry, 10))
-        self._body, self._patch = body, patch
+        self._ctx, self._body, self._patch = ctx, body, patch
+        self.outcome = ""
 
-    def __enter__(self) -> None:
-        return None
+    def __enter__(self) -> _retrying:
+        return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        if isinstance(exc, kernel.Retry) and exc.status and self._body is not None and self._patch is not None:
-            _update_status(self._body, self._patch, "Synced", exc.status)
+        ctx, body, patch = self._ctx, self._body, self._patch
+        if isinstance(exc, kernel.Retry) and exc.status and ctx is not None and body is not None and patch is not None:
+            self.outcome = _update_status(ctx, body, patch, "Synced", exc.status)
+        if ctx is not None and body is not None and not isinstance(exc, asyncio.CancelledError):
+            outcome = self.outcome or ("Retry" if isinstance(exc, kernel.Retry | children.Unavailable) else "Error")
+            ctx.metrics.reconciles.labels(str(body.get("kind", "")), outcome).inc()
         if isinstance(exc, kernel.Retry | children.Unavailable):
             raise kopf.TemporaryError(str(exc), delay=self._delay) from exc

@@ -8,20 +8,22 @@ import contextlib
 import dataclasses
 import random
 import threading
+import wsgiref.simple_server
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
 import kopf
 import kubernetes
+import prometheus_client
 
 from kedawatch import settings, tenancy
-from kedawatch.aws import accounts, clients, errors
+from kedawatch.aws import accounts, clients, errors, quotas
 from kedawatch.aws.identities import AwsIdentity
-from kedawatch.operator import alarm_store, alert_routes, kernel, main, pacing
+from kedawatch.operator import alarm_store, alert_routes, kernel, main, pacing, telemetry
 from kedawatch.operator.rendering import prometheus_rules
 
-__all__ = ["in_thread", "kube_client", "make_context", "run"]
+__all__ = ["calls_a_second", "in_thread", "kube_client", "make_context", "run"]
 
 ANNOTATION_PREFIX = "kedawatch.io"
 TIMER_EXIT_POLLING = 1.0
@@ -36,7 +38,9 @@ Flag = asyncio.Event | threading.Event
 def make_context(operator_settings: settings.OperatorSettings, kube: kubernetes.client.ApiClient) -> kernel.Context:
     """Everything the handlers share, with the operator's region resolved. Blocking (it may ask STS for the
     account): call it in a thread. `AlarmStore.close()` ends its worker threads."""
-    aws = clients.AwsClients(operator_settings.aws)
+    metrics = telemetry.OperatorMetrics()
+    pacer = pacing.Pacer(lambda operation: calls_a_second(operator_settings, operation), metrics)
+    aws = clients.AwsClients(operator_settings.aws, metrics.observe_aws_call, pace=pacer)
     region = operator_settings.region or aws.default_region
     if not region:
         raise SystemExit("kedawatch operator: no region: set --region or AWS_REGION")
@@ -46,10 +50,17 @@ def make_context(operator_settings: settings.OperatorSettings, kube: kubernetes.
         policy = tenancy.load(operator_settings.policy, account, operator_settings.cluster_name)
     except (errors.AwsError, tenancy.PolicyError, alert_routes.RoutesError) as exc:
         raise SystemExit(f"kedawatch operator: {exc}") from exc
-    writes = pacing.PacedExecutor(operator_settings.write_rate, "aws-write")
-    reads = pacing.PacedExecutor(operator_settings.read_rate, "aws-read")
-    store = alarm_store.AlarmStore(aws, writes, reads, operator_settings.cluster_name)
-    return kernel.Context(dataclasses.replace(operator_settings, region=region), store, policy, kube, routes)
+    store = alarm_store.AlarmStore(aws, pacer, operator_settings.cluster_name, metrics)
+    return kernel.Context(
+        dataclasses.replace(operator_settings, region=region), store, policy, kube, routes=routes, metrics=metrics
+    )
+
+
+def calls_a_second(operator_settings: settings.OperatorSettings, operation: str) -> int:
+    """The pace of `operation` in each region: its AWS quota, or the operator's write or read rate in its place."""
+    quota = quotas.quota(operation)
+    rate = operator_settings.write_rate if quota.write else operator_settings.read_rate
+    return quota.calls if rate is None else max(1, int(rate))
 
 
 def _alert_routes(rules: settings.PrometheusRuleSettings) -> alert_routes.Routes:
@@ -110,6 +121,7 @@ async def run(
     """Run until stopped. `login` and `kubeconfig` point kopf and the client elsewhere (tests, the demo)."""
     ctx = await asyncio.to_thread(make_context, operator_settings, kube_client(kubeconfig))
     registry = main.build_registry(ctx, login or kopf.login_via_client)
+    metrics_server = _serve_metrics(operator_settings, ctx.metrics)
     try:
         await kopf.operator(
             registry=registry,
@@ -125,6 +137,21 @@ async def run(
         )
     finally:
         ctx.store.close()
+        if metrics_server is not None:
+            metrics_server.shutdown()
+            metrics_server.server_close()
+
+
+def _serve_metrics(
+    operator_settings: settings.OperatorSettings, metrics: telemetry.OperatorMetrics
+) -> wsgiref.simple_server.WSGIServer | None:
+    """The Prometheus /metrics server on its own thread (None when the port is 0), to shut down on exit."""
+    if not operator_settings.metrics_port:
+        return None
+    server, _ = prometheus_client.start_http_server(
+        operator_settings.metrics_port, operator_settings.metrics_host, registry=metrics.registry
+    )
+    return server
 
 
 @contextlib.contextmanager

@@ -302,7 +302,7 @@ def test_operator_scaler_address_is_the_scaler_services_dns_name_and_grpc_port(
     helm: Helm, release: str, namespace: str, values: dict[str, Any]
 ) -> None:
     rendered = helm.template(values, release=release, namespace=namespace)
-    (service,) = rendered.of_kind("Service")
+    (service,) = [s for s in rendered.of_kind("Service") if s["metadata"]["name"].endswith("-scaler")]
     (grpc_port,) = [port["port"] for port in service["spec"]["ports"] if port["name"] == "grpc"]
     expected = f"{service['metadata']['name']}.{service['metadata']['namespace']}.svc.cluster.local:{grpc_port}"
     (operator,) = [d for d in rendered.of_kind("Deployment") if d["metadata"]["name"].endswith("-operator")]
@@ -319,6 +319,26 @@ def test_scaler_service_exposes_grpc_and_metrics_by_name(helm: Helm) -> None:
     declared = {port["name"]: port["containerPort"] for port in container(rendered, SCALER)["ports"]}
     assert declared == {"grpc": 9090, "metrics": 8080}
     assert {port["targetPort"] for port in ports.values()} == declared.keys()
+
+
+def test_operator_serves_its_metrics_on_the_port_its_service_names(helm: Helm) -> None:
+    rendered = helm.template({**DEFAULTS, "operator": {"metricsPort": 9102}})
+    service = rendered.one("Service", OPERATOR)
+    (port,) = service["spec"]["ports"]
+    assert (port["name"], port["port"], port["targetPort"], port["appProtocol"]) == ("metrics", 9102, "metrics", "http")
+    operator = container(rendered, OPERATOR)
+    declared = {port["name"]: port["containerPort"] for port in operator["ports"]}
+    assert declared == {"healthz": 8081, "metrics": 9102}
+    assert env(operator)["KEDAWATCH_METRICS_PORT"] == "9102"
+    pod_labels = rendered.one("Deployment", OPERATOR)["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= pod_labels.items()
+
+
+def test_operator_keeps_to_aws_quotas_unless_rates_are_given(helm: Helm) -> None:
+    defaults = env(container(helm.template(DEFAULTS), OPERATOR))
+    assert not {"KEDAWATCH_WRITE_RATE", "KEDAWATCH_READ_RATE"} & defaults.keys()
+    raised = env(container(helm.template({**DEFAULTS, "operator": {"writeRate": 10, "readRate": 20}}), OPERATOR))
+    assert (raised["KEDAWATCH_WRITE_RATE"], raised["KEDAWATCH_READ_RATE"]) == ("10", "20")
 
 
 def test_operator_gets_cluster_name_region_and_kopfs_liveness_endpoint(helm: Helm) -> None:
@@ -396,7 +416,7 @@ def test_scaler_probes_fall_back_to_tcp_with_tls_as_kubelets_grpc_probe_has_no_t
 def test_operator_liveness_probe_is_kopfs_healthz(helm: Helm) -> None:
     item = container(helm.template(DEFAULTS), OPERATOR)
     assert item["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "healthz"}
-    assert {port["name"]: port["containerPort"] for port in item["ports"]} == {"healthz": 8081}
+    assert {port["name"]: port["containerPort"] for port in item["ports"]} == {"healthz": 8081, "metrics": 8080}
     assert env(item)["KEDAWATCH_LIVENESS"] == "http://0.0.0.0:8081/healthz"
 
 
@@ -516,21 +536,25 @@ def test_network_policy_admits_grpc_only_from_kedas_namespace_and_metrics_only_f
     metrics_from = rules["metrics"]["from"][0]
     assert metrics_from == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}}
     operator = rendered.one("NetworkPolicy", OPERATOR)
-    assert (operator["spec"]["policyTypes"], operator["spec"].get("ingress")) == (["Ingress"], None)
+    assert operator["spec"]["policyTypes"] == ["Ingress"]
+    assert operator["spec"]["ingress"] == [{"from": [metrics_from], "ports": [{"port": "metrics", "protocol": "TCP"}]}]
 
 
-def test_service_monitor_scrapes_the_scalers_metrics_port(helm: Helm) -> None:
+def test_service_monitors_scrape_the_scalers_and_the_operators_metrics_ports(helm: Helm) -> None:
     assert helm.template(DEFAULTS).of_kind("ServiceMonitor") == []
     rendered = helm.template(EVERYTHING)
-    (monitor,) = rendered.of_kind("ServiceMonitor")
-    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
-    assert monitor["metadata"]["labels"]["release"] == "prometheus"
-    service = rendered.one("Service", SCALER)
-    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
-    assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["kedawatch"]}
-    (endpoint,) = monitor["spec"]["endpoints"]
-    assert (endpoint["port"], endpoint["path"], endpoint["scrapeTimeout"]) == ("metrics", "/metrics", "10s")
-    assert "metrics" in {port["name"] for port in service["spec"]["ports"]}
+    monitors = {monitor["metadata"]["name"]: monitor for monitor in rendered.of_kind("ServiceMonitor")}
+    assert monitors.keys() == {SCALER, OPERATOR}
+    for name, monitor in monitors.items():
+        assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+        assert monitor["metadata"]["labels"]["release"] == "prometheus"
+        selected = [s for s in rendered.of_kind("Service") if monitor["spec"]["selector"]["matchLabels"].items()
+                    <= s["metadata"]["labels"].items()]  # fmt: skip
+        assert [service["metadata"]["name"] for service in selected] == [name], "each selects its own Service only"
+        assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["kedawatch"]}
+        (endpoint,) = monitor["spec"]["endpoints"]
+        assert (endpoint["port"], endpoint["path"], endpoint["scrapeTimeout"]) == ("metrics", "/metrics", "10s")
+        assert "metrics" in {port["name"] for port in selected[0]["spec"]["ports"]}
 
 
 def test_each_component_has_its_own_service_account_with_its_irsa_role(helm: Helm) -> None:
@@ -590,6 +614,8 @@ REFUSED = [
     pytest.param({**DEFAULTS, "tenancy": {"roles": [{"match": ["*"], "sessionTag": True}]}}, "Additional property sessionTag is not allowed", id="misspelt-roles-key"),
     pytest.param({**DEFAULTS, "tenancy": {"default": {"logGroups": [""]}}}, "tenancy.default.logGroups.0", id="empty-log-group-pattern"),
     pytest.param({**DEFAULTS, "operator": {"logQueryRoleArn": "kedawatch-log-queries"}}, "operator.logQueryRoleArn", id="bad-log-query-role-arn"),
+    pytest.param({**DEFAULTS, "operator": {"writeRate": 0}}, "operator.writeRate", id="write-rate-below-one"),
+    pytest.param({**DEFAULTS, "operator": {"metricsPort": 0}}, "operator.metricsPort", id="operator-metrics-port-zero"),
 ]  # fmt: skip
 
 

@@ -22,9 +22,11 @@ NAMESPACE = "default"
 POLICY = Path(__file__).parent / "tenant-policy.json"
 """Every namespace may assume moto's roles (the defaults allow none)."""
 FAST = settings.OperatorSettings(
-    cluster_name="prod", state_interval=0.5, drift_interval=1.0, write_rate=50.0, read_rate=100.0, policy=POLICY
-)
-"""Resyncs every second need more reads than DescribeAlarms' real quota allows."""
+    cluster_name="prod", state_interval=0.5, drift_interval=1.0, write_rate=50.0, read_rate=100.0, policy=POLICY,
+    metrics_port=0,
+)  # fmt: skip
+"""Resyncs every second need more reads than DescribeAlarms' real quota allows; no metrics port (tests that
+scrape choose one)."""
 
 
 @dataclasses.dataclass

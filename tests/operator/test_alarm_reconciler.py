@@ -65,10 +65,9 @@ ALARM_PARAMS: dict[str, Any] = {
 def harness(moto: aws.AwsStandIn) -> Harness:
     calls: collections.Counter[str] = collections.Counter()
     operator_settings = settings.OperatorSettings(cluster_name="prod", region=REGION, write_rate=100.0)
-    aws_clients = clients.AwsClients(operator_settings.aws, lambda op, _: calls.update([op]))
-    store = alarm_store.AlarmStore(
-        aws_clients, pacing.PacedExecutor(100.0, "w"), pacing.PacedExecutor(100.0, "r"), "prod"
-    )
+    pacer = pacing.Pacer(lambda _: 100)
+    aws_clients = clients.AwsClients(operator_settings.aws, lambda op, _: calls.update([op]), pace=pacer)
+    store = alarm_store.AlarmStore(aws_clients, pacer, "prod")
     return Harness(
         kernel.Context(operator_settings, store, tenancy.load(None, ACCOUNT)),
         calls,

@@ -277,6 +277,7 @@ def operator_process(cluster: Cluster) -> Iterator[subprocess.Popen[bytes]]:
         "KEDAWATCH_REGION": "us-east-1",
         "KEDAWATCH_STANDALONE": "true",
         "KEDAWATCH_WRITE_RATE": "2",
+        "KEDAWATCH_METRICS_PORT": "0",
         "KEDAWATCH_POLICY": str(POLICY),
         "KEDAWATCH_LOG_LEVEL": "ERROR",
     }

@@ -107,10 +107,9 @@ def logs(moto: aws.AwsStandIn) -> Harness:
     operator_settings = settings.OperatorSettings(
         cluster_name="prod", region=REGION, write_rate=100.0, log_query_role_arn=QUERY_ROLE
     )
-    aws_clients = clients.AwsClients(operator_settings.aws, lambda op, _: calls.update([op]))
-    store = alarm_store.AlarmStore(
-        aws_clients, pacing.PacedExecutor(100.0, "w"), pacing.PacedExecutor(100.0, "r"), "prod"
-    )
+    pacer = pacing.Pacer(lambda _: 100)
+    aws_clients = clients.AwsClients(operator_settings.aws, lambda op, _: calls.update([op]), pace=pacer)
+    store = alarm_store.AlarmStore(aws_clients, pacer, "prod")
     policy = tenancy.load(None, ACCOUNT, "prod")
     return Harness(
         kernel.Context(operator_settings, store, policy), calls, boto3.client("cloudwatch", region_name=REGION)

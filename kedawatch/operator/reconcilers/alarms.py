@@ -101,7 +101,7 @@ async def observe_alarm(obj: AlarmObject, ctx: kernel.Context) -> tuple[dict[str
     if not name or not region:
         return {}, None
     try:
-        sighting = await ctx.store.sighting(region, name, ctx.settings.state_interval * 0.9)
+        sighting = await ctx.store.sighting(region, name, ctx.settings.state_interval)
     except errors.AwsError as exc:
         kernel.retry_if_transient(exc)
         return {}, None
@@ -219,7 +219,7 @@ async def _converge(obj: AlarmObject, ctx: kernel.Context, desired: _Desired, ca
     store.track(region, desired.name)
     current, tags = None, None
     if cached:
-        sighting = await store.sighting(region, desired.name, ctx.settings.drift_interval * 0.9)
+        sighting = await store.sighting(region, desired.name, ctx.settings.drift_interval, tags=True)
         current, tags = sighting.description, sighting.tags
     owner = obj.owner(ctx.settings.cluster_name)
     if current is None or not owner.owns(tags or {}):
@@ -241,9 +241,12 @@ async def _converge(obj: AlarmObject, ctx: kernel.Context, desired: _Desired, ca
         current = {"StateValue": obj.api.created_state(desired.params), "StateReason": "created; not evaluated yet"}
     else:
         # Tagged first: an adopted alarm is then ours even if the update after fails.
-        await store.set_tags(region, current["AlarmArn"], tags or {}, desired.tags)
+        wrote = await store.set_tags(region, current["AlarmArn"], tags or {}, desired.tags)
         if obj.definition.spec.drifted(current, desired.params):
             await store.put(region, obj.api, desired.params)
+            wrote = True
+        if cached and wrote:
+            ctx.metrics.drift_repairs.labels(obj.definition.kind).inc()
     message = "the alarm matches the spec" + ("; adopted, and tagged as this object's" if adopted else "")
     return {**_status(obj, True, "Synced", message, desired), **_state_of(current)}
 
