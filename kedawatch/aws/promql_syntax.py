@@ -70,9 +70,26 @@ def _parsed(query: str) -> tuple[promql_parser.Expr | None, str | None]:
 
 def _value_type(expression: promql_parser.Expr) -> str:
     """What the expression answers, by Prometheus's typing: a number literal is a scalar, a function answers its
-    declared type, an operator a vector when either side is one; no function answers a range vector."""
-    while isinstance(expression, promql_parser.ParenExpr | promql_parser.UnaryExpr):
-        expression = expression.expr
+    declared type, an operator a vector when any operand is one; no function answers a range vector.
+
+    Walks operators with a stack, not recursion: a query of `MAX_LENGTH` characters nests a thousand deep.
+    """
+    pending, operands, operator = [expression], set(), False
+    while pending:
+        node = pending.pop()
+        while isinstance(node, promql_parser.ParenExpr | promql_parser.UnaryExpr):
+            node = node.expr
+        if isinstance(node, promql_parser.BinaryExpr):
+            operator = True
+            pending += [node.lhs, node.rhs]
+        else:
+            operands.add(_operand_type(node))
+    if not operator:
+        return operands.pop()
+    return "vector" if "vector" in operands else "scalar"
+
+
+def _operand_type(expression: promql_parser.Expr) -> str:
     if isinstance(expression, promql_parser.NumberLiteral):
         return "scalar"
     if isinstance(expression, promql_parser.StringLiteral):
@@ -81,7 +98,4 @@ def _value_type(expression: promql_parser.Expr) -> str:
         return "matrix"
     if isinstance(expression, promql_parser.Call):
         return next(name for value_type, name in _TYPES if value_type == expression.func.return_type)
-    if isinstance(expression, promql_parser.BinaryExpr):
-        sides = {_value_type(expression.lhs), _value_type(expression.rhs)}
-        return "vector" if "vector" in sides else "scalar"
     return "vector"

@@ -15,7 +15,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["MetadataError", "Problem", "not_negative", "one_of", "param", "parse", "positive"]
+__all__ = ["MetadataError", "Problem", "not_negative", "one_of", "param", "parse", "positive", "shown"]
 
 Check = Callable[[Any], str | None]
 """Returns what is wrong with a converted value, or None when it is acceptable."""
@@ -36,8 +36,12 @@ class Problem:
     def __str__(self) -> str:
         if self.value is None:
             return f"{self.key} {self.reason}"
-        shown = self.value if len(self.value) <= _MAX_SHOWN else self.value[:_MAX_SHOWN] + "..."
-        return f"{self.key}={shown!r}: {self.reason}"
+        return f"{self.key}={shown(self.value)}: {self.reason}"
+
+
+def shown(value: str) -> str:
+    """A given value as messages quote it: its repr, cut short so that a huge value cannot swell the message."""
+    return repr(value if len(value) <= _MAX_SHOWN else value[:_MAX_SHOWN] + "...")
 
 
 class MetadataError(ValueError):

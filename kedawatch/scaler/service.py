@@ -209,12 +209,19 @@ def _status_of(exc: BaseException) -> grpc.StatusCode:
     return grpc.StatusCode.INTERNAL
 
 
+_MAX_DESCRIBED = 2_000
+"""Characters of a status message: gRPC carries it in a trailer, and clients refuse oversized trailers (8 KiB
+in grpcio by default) with RESOURCE_EXHAUSTED, which KEDA would then report in place of the real error."""
+
+
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, errors.AwsError):
-        return f"AWS {exc.failure.value}: {exc}"
-    if isinstance(exc, TimeoutError):
-        return "AWS did not answer in time; the read goes on and its answer is cached for the next call"
-    return str(exc) or type(exc).__name__
+        text = f"AWS {exc.failure.value}: {exc}"
+    elif isinstance(exc, TimeoutError):
+        text = "AWS did not answer in time; the read goes on and its answer is cached for the next call"
+    else:
+        text = str(exc) or type(exc).__name__
+    return text if len(text) <= _MAX_DESCRIBED else text[:_MAX_DESCRIBED] + "..."
 
 
 def _metric_specs(trigger: triggers.Trigger) -> pb.GetMetricSpecResponse:

@@ -96,6 +96,9 @@ BAD_METADATA = [
     pytest.param({"ignoreNullValues": "xxxx"}, "ignoreNullValues='xxxx': must be true or false", id="ignore null"),
     pytest.param({"queryParameters": "key1=value1,key2"}, "'key2' is not one", id="parameter without value"),
     pytest.param({"queryParameters": "=value"}, "queryParameters='=value': must be key=value pairs", id="nameless"),
+    pytest.param(
+        {"queryParameters": "x" * 70_000}, f"{'x' * 80}...' is not one", id="huge parameter quoted short"
+    ),
     pytest.param({"queryParameters": "time=0,limit=1"}, "may not set time: the scaler sets", id="reserved parameter"),
     pytest.param({"timeout": "-1"}, "timeout='-1': must not be negative", id="negative timeout"),
     pytest.param({"timeout": "a"}, "timeout='a': must be a duration such as 30s", id="timeout not a duration"),

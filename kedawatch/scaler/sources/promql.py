@@ -96,7 +96,7 @@ def _query_parameters(text: str) -> tuple[tuple[str, str], ...]:
     for part in text.split(","):
         pair = [side.strip() for side in part.strip().split("=")]
         if len(pair) != 2 or not pair[0]:
-            raise ValueError(f"must be key=value pairs separated by commas; {part.strip()!r} is not one")
+            raise ValueError(f"must be key=value pairs separated by commas; {metadata.shown(part.strip())} is not one")
         parsed[pair[0]] = pair[1]
     clash = promql.RESERVED_PARAMETERS.intersection(parsed)
     if clash:
