@@ -15,6 +15,7 @@ from kedawatch.operator import alarm_store, alert_routes, telemetry
 
 __all__ = [
     "Context",
+    "Desired",
     "Retry",
     "aws_failure",
     "check_policy",
@@ -54,6 +55,26 @@ class Context:
     def region(self) -> str:
         assert self.settings.region, "make_context resolves the operator's region"
         return self.settings.region
+
+
+@dataclasses.dataclass(frozen=True)
+class Desired:
+    """What an object's spec asks of AWS: a resource of `name` in `region`, written with `params` and `tags`."""
+
+    name: str
+    region: str
+    params: dict[str, Any]
+    tags: dict[str, str]
+    retain: bool
+    """deletionPolicy Retain: the resource stays in AWS when the object goes or renames it."""
+
+    def left_behind(self, recorded: tuple[str | None, str | None]) -> tuple[str, str] | None:
+        """The (name, region) the status `recorded` when it is another resource than this, unless retained: a
+        rename or a move to another region, whose old resource is to be deleted."""
+        name, region = recorded
+        if name and region and (name, region) != (self.name, self.region) and not self.retain:
+            return name, region
+        return None
 
 
 def check_policy(ctx: Context, namespace: str, region: str, params: Mapping[str, Any]) -> None:

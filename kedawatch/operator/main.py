@@ -88,9 +88,12 @@ def _register_prometheus_rules(registry: kopf.OperatorRegistry, ctx: kernel.Cont
     @kopf.on.create(*resource, id="prometheusrule/create", when=concerned, registry=registry)
     @kopf.on.update(*resource, id="prometheusrule/update", when=concerned, registry=registry)
     async def reconcile_prometheus_rule(retry: int, body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
-        with _retrying(retry):
+        with _retrying(retry, ctx, body) as reconciling:
             opt_in = _namespace_opt_in(kwargs, body)
             outcome = await prometheus_rules.reconcile_rules(dict(body), opt_in, ctx)
+            reconciling.outcome = (
+                "RulesSkipped" if outcome.annotations.get(prometheus_rules.SKIPPED_ANNOTATION) else "Converted"
+            )
         patch.metadata.annotations.update(outcome.annotations)
         for reason, message in outcome.warnings:
             kopf.warn(body, reason=reason, message=message)

@@ -1,10 +1,11 @@
 """The operator's own Prometheus metrics, scraped over HTTP from a real operator as Prometheus would: after a
-reconcile, after AWS throttles its writes, and after a drift repair."""
+reconcile, after AWS throttles its writes, after a drift repair, and after a PrometheusRule's conversion."""
 
 from __future__ import annotations
 
 import dataclasses
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,6 +16,13 @@ from kedawatch.operator.resources import crds
 from kedawatch.standins import aws
 from tests.operator.conftest import FAST, Cluster, eventually, operating
 from tests.operator.test_alarm_operator import alarm_object, synced
+from tests.operator.test_prometheus_rule_operator import (
+    OPT_IN,
+    alert,
+    install_prometheus_operators_crd,
+    prometheus_rule,
+    rules_settings,
+)
 from tests.operator.test_spec_edges import condition
 
 KIND = crds.METRIC_ALARMS.kind
@@ -96,3 +104,16 @@ def cw_params(cloudwatch: Any, name: str) -> dict[str, Any]:
     keys = ("AlarmName", "Namespace", "MetricName", "Dimensions", "Statistic", "Period", "EvaluationPeriods",
             "Threshold", "ComparisonOperator")  # fmt: skip
     return {key: alarm[key] for key in keys}
+
+
+def test_a_prometheus_rules_reconcile_is_counted_with_whether_it_skipped_rules(
+    cluster: Cluster, moto: aws.AwsStandIn, tmp_path: Path, port: int
+) -> None:
+    install_prometheus_operators_crd(cluster)
+    settings = dataclasses.replace(rules_settings(tmp_path), metrics_host="127.0.0.1", metrics_port=port)
+    with operating(cluster, settings):
+        cluster.create(prometheus_rule(alert("HighErrorRate"), name="converted", **OPT_IN))
+        cluster.create(prometheus_rule(alert("Broken", expr="sum("), name="skipping", **OPT_IN))
+        kind = crds.PROMETHEUS_RULES.kind
+        seen = scraped_once(port, "kedawatch_operator_reconciles_total", 1, kind=kind, outcome="RulesSkipped")
+        assert value(seen, "kedawatch_operator_reconciles_total", kind=kind, outcome="Converted") >= 1

@@ -54,15 +54,6 @@ class AlarmObject:
         return self.definition.spec.alarm
 
 
-@dataclasses.dataclass(frozen=True)
-class _Desired:
-    name: str
-    region: str
-    params: dict[str, Any]
-    tags: dict[str, str]
-    retain: bool
-
-
 async def reconcile_alarm(obj: AlarmObject, ctx: kernel.Context) -> dict[str, Any]:
     """Make the alarm match `obj` and return the status patch."""
     return await _reconcile(obj, ctx, cached=False)
@@ -187,7 +178,7 @@ def _declared(obj: AlarmObject, ctx: kernel.Context) -> tuple[str, str] | None:
     return (desired.name, desired.region) if desired is not None else None
 
 
-def _desired(obj: AlarmObject, ctx: kernel.Context) -> tuple[_Desired | None, list[str]]:
+def _desired(obj: AlarmObject, ctx: kernel.Context) -> tuple[kernel.Desired | None, list[str]]:
     kind = obj.definition.spec
     spec: Mapping[str, Any] = obj.spec
     problems: list[str] = []
@@ -203,18 +194,19 @@ def _desired(obj: AlarmObject, ctx: kernel.Context) -> tuple[_Desired | None, li
     params = {"AlarmName": name, **kind.aws_params(spec)}
     tags = {**spec.get("tags", {}), **obj.owner(ctx.settings.cluster_name).tags()}
     region = spec.get("region") or ctx.region
-    return _Desired(name, region, params, tags, spec.get("deletionPolicy") == "Retain"), []
+    return kernel.Desired(name, region, params, tags, spec.get("deletionPolicy") == "Retain"), []
 
 
-async def _follow_rename(obj: AlarmObject, ctx: kernel.Context, desired: _Desired) -> None:
+async def _follow_rename(obj: AlarmObject, ctx: kernel.Context, desired: kernel.Desired) -> None:
     """A new alarmName or region leaves the old alarm behind: delete it (if ours, unless retained)."""
-    old_name, old_region = obj.status.get("alarmName"), obj.status.get("region")
-    if old_name and old_region and (old_name, old_region) != (desired.name, desired.region) and not desired.retain:
-        await _delete_if_ours(obj, ctx, old_name, old_region)
-        ctx.store.untrack(old_region, old_name)
+    old = desired.left_behind((obj.status.get("alarmName"), obj.status.get("region")))
+    if old is not None:
+        name, region = old
+        await _delete_if_ours(obj, ctx, name, region)
+        ctx.store.untrack(region, name)
 
 
-async def _converge(obj: AlarmObject, ctx: kernel.Context, desired: _Desired, cached: bool) -> dict[str, Any]:
+async def _converge(obj: AlarmObject, ctx: kernel.Context, desired: kernel.Desired, cached: bool) -> dict[str, Any]:
     store, region = ctx.store, desired.region
     store.track(region, desired.name)
     current, tags = None, None
@@ -287,14 +279,16 @@ def _state_of(description: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _status(obj: AlarmObject, ok: bool, reason: str, message: str, desired: _Desired | None = None) -> dict[str, Any]:
+def _status(
+    obj: AlarmObject, ok: bool, reason: str, message: str, desired: kernel.Desired | None = None
+) -> dict[str, Any]:
     patch = status.status("Synced", ok, reason, message, obj.generation, obj.status)
     if desired is not None:
         patch.update(alarmName=desired.name, region=desired.region)
     return patch
 
 
-def _failed(obj: AlarmObject, exc: errors.AwsError, desired: _Desired, cached: bool) -> dict[str, Any]:
+def _failed(obj: AlarmObject, exc: errors.AwsError, desired: kernel.Desired, cached: bool) -> dict[str, Any]:
     """Transient failures are retried, and said in the condition unless only the drift check failed (the
     alarm may well be as declared); the rest wait in a condition until the spec changes."""
     if exc.failure in errors.TRANSIENT and not cached:

@@ -75,12 +75,7 @@ class MuteRuleObject:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Desired:
-    name: str
-    region: str
-    params: dict[str, Any]
-    tags: dict[str, str]
-    retain: bool
+class _Desired(kernel.Desired):
     targets: list[str]
     unresolved: list[str]
 
@@ -178,9 +173,9 @@ def _resolve(targets: Mapping[str, Any], candidates: Sequence[Candidate], region
 
 async def _follow_rename(rule: MuteRuleObject, ctx: kernel.Context, desired: _Desired) -> None:
     """A new muteRuleName or region leaves the old rule behind: delete it (if ours, unless retained)."""
-    old_name, old_region = rule.status.get("muteRuleName"), rule.status.get("region")
-    if old_name and old_region and (old_name, old_region) != (desired.name, desired.region) and not desired.retain:
-        await _delete_if_ours(rule, ctx, old_name, old_region)
+    old = desired.left_behind((rule.status.get("muteRuleName"), rule.status.get("region")))
+    if old is not None:
+        await _delete_if_ours(rule, ctx, *old)
 
 
 async def _converge(rule: MuteRuleObject, ctx: kernel.Context, desired: _Desired) -> dict[str, Any]:
