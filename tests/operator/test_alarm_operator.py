@@ -133,3 +133,28 @@ def test_a_restarted_operator_leaves_one_alarm_per_object(cluster: Cluster, moto
     for alarm in alarms:
         tags = cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]
         assert {"Key": ownership.CLUSTER_TAG, "Value": "prod"} in tags
+
+
+def test_annotating_a_conflicting_object_adopts_the_alarm_at_the_next_drift_check(
+    operator: Cluster, cloudwatch: Any
+) -> None:
+    cloudwatch.put_metric_alarm(
+        AlarmName="prod/default/pods", Namespace="Other", MetricName="made_by_hand", Statistic="Sum", Period=60,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
+    )  # fmt: skip
+    operator.create(alarm_object())
+    conflict = eventually(lambda: condition_of(operator, crds.METRIC_ALARMS, "pods", "Conflict"))
+    assert conflict["message"].endswith(
+        "annotate kedawatch.io/adopt=true to adopt it (at the next drift check, within 1 s: kopf sees no change"
+        " in its own annotations)"
+    )
+    assert (cw_alarm(cloudwatch, "prod/default/pods") or {})["MetricName"] == "made_by_hand"
+    operator.patch(crds.METRIC_ALARMS, "pods", {"metadata": {"annotations": {ownership.ADOPT_ANNOTATION: "true"}}})
+    eventually(lambda: synced(operator))
+    assert (cw_alarm(cloudwatch, "prod/default/pods") or {})["MetricName"] == "service_number_of_running_pods"
+
+
+def condition_of(cluster: Cluster, kind: crds.Reference, name: str, reason: str) -> dict[str, Any] | None:
+    """The object's Synced condition once its reason is `reason`."""
+    conditions = ((cluster.get(kind, name) or {}).get("status") or {}).get("conditions", [])
+    return next((c for c in conditions if c["type"] == "Synced" and c["reason"] == reason), None)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from kedawatch.operator import ownership
 from kedawatch.operator.resources import crds
 from tests.operator.conftest import Cluster, eventually
-from tests.operator.test_alarm_operator import alarm_object, synced
+from tests.operator.test_alarm_operator import alarm_object, condition_of, synced
 
 NOW = datetime.datetime.now(datetime.UTC)
 
@@ -71,3 +72,15 @@ def test_a_window_opening_and_closing_is_shown_and_told_in_events_and_deletion_r
     operator.delete(crds.MUTE_RULES, "nightly")
     eventually(lambda: operator.get(crds.MUTE_RULES, "nightly") is None)
     assert cloudwatch.list_alarm_mute_rules()["AlarmMuteRuleSummaries"] == []
+
+
+def test_annotating_a_conflicting_mute_rule_adopts_it_at_the_next_refresh(operator: Cluster, cloudwatch: Any) -> None:
+    by_hand = {"Schedule": {"Expression": "cron(0 9 * * *)", "Duration": "PT8H"}}
+    cloudwatch.put_alarm_mute_rule(Name="prod/default/nightly", Rule=by_hand)
+    operator.create(mute_rule(targets={"selector": {"matchLabels": {"team": "otlp"}}}))
+    conflict = eventually(lambda: condition_of(operator, crds.MUTE_RULES, "nightly", "Conflict"))
+    assert "annotate kedawatch.io/adopt=true to adopt it (at the next refresh, within 0.5 s" in conflict["message"]
+    operator.patch(crds.MUTE_RULES, "nightly", {"metadata": {"annotations": {ownership.ADOPT_ANNOTATION: "true"}}})
+    eventually(lambda: synced(operator, "nightly", crds.MUTE_RULES))
+    rule = cloudwatch.get_alarm_mute_rule(AlarmMuteRuleName="prod/default/nightly")
+    assert rule["Rule"]["Schedule"]["Expression"] == "cron(0 2 * * *)"

@@ -224,7 +224,8 @@ async def _converge(obj: AlarmObject, ctx: kernel.Context, desired: kernel.Desir
         made = " (nor made for it by the reference controller)" if obj.definition.legacy else ""
         message = (
             f"alarm {desired.name} exists in {region} and is not this object's{made};"
-            f" annotate {ownership.ADOPT_ANNOTATION}=true to adopt it"
+            f" annotate {ownership.ADOPT_ANNOTATION}=true to adopt it (at the next drift check, within"
+            f" {ctx.settings.drift_interval:g} s: kopf sees no change in its own annotations)"
         )
         return _status(obj, False, "Conflict", message, desired)
     if current is None:

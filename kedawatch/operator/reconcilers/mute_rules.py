@@ -185,7 +185,8 @@ async def _converge(rule: MuteRuleObject, ctx: kernel.Context, desired: _Desired
     if current is not None and not rule.owner(ctx.settings.cluster_name).owns(tags or {}) and not rule.adopting:
         message = (
             f"mute rule {desired.name} exists in {region} and is not this object's;"
-            f" annotate {ownership.ADOPT_ANNOTATION}=true to adopt it"
+            f" annotate {ownership.ADOPT_ANNOTATION}=true to adopt it (at the next refresh, within"
+            f" {ctx.settings.state_interval:g} s: kopf sees no change in its own annotations)"
         )
         return _status(rule, False, "Conflict", message, desired)
     if current is None:
