@@ -115,5 +115,5 @@ def test_a_prometheus_rules_reconcile_is_counted_with_whether_it_skipped_rules(
         cluster.create(prometheus_rule(alert("HighErrorRate"), name="converted", **OPT_IN))
         cluster.create(prometheus_rule(alert("Broken", expr="sum("), name="skipping", **OPT_IN))
         kind = crds.PROMETHEUS_RULES.kind
-        seen = scraped_once(port, "kedawatch_operator_reconciles_total", 1, kind=kind, outcome="RulesSkipped")
-        assert value(seen, "kedawatch_operator_reconciles_total", kind=kind, outcome="Converted") >= 1
+        scraped_once(port, "kedawatch_operator_reconciles_total", 1, kind=kind, outcome="RulesSkipped")
+        scraped_once(port, "kedawatch_operator_reconciles_total", 1, kind=kind, outcome="Converted")
