@@ -42,10 +42,15 @@ class Sighting:
 
     description: dict[str, Any] | None
     tags: dict[str, str] | None
+    settling: bool = False
+    """The operator wrote the alarm after the sweep began, so the sweep may not show that write: neither its
+    absence nor its configuration says anything until the next sweep (then both fields are None)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class _Sweep:
+    started: float
+    """When it began: a write since may not show in it."""
     at: float
     """When it ended: its age counts from its last answer."""
     names: frozenset[str]
@@ -87,6 +92,8 @@ class AlarmStore:
         """When each region's tags were last listed (the listing's start)."""
         self._known: dict[str, dict[str, _Known]] = {}
         """Tags by region and alarm name."""
+        self._written: dict[str, dict[str, float]] = {}
+        """By region and alarm name: when the operator's last Put of it was answered."""
         self._running: dict[tuple[str, str], asyncio.Task[Any]] = {}
         self._batches: dict[str, _Batch] = {}
         """By region: the DescribeAlarms names waiting for the next read."""
@@ -130,6 +137,7 @@ class AlarmStore:
 
     async def put(self, region: str, api: fields.AlarmApi, params: Mapping[str, Any]) -> None:
         await self._cloudwatch(_operation(api.put), region, api.put, params)
+        self._written.setdefault(region, {})[params["AlarmName"]] = time.monotonic()
         if "Tags" in params:  # a creation: AWS applies tags on creation only
             tags = {tag["Key"]: tag["Value"] for tag in params["Tags"]}
             self._know(region, params["AlarmName"], tags, time.monotonic())
@@ -178,6 +186,7 @@ class AlarmStore:
     def untrack(self, region: str, name: str) -> None:
         self._tracked.get(region, set()).discard(name)
         self._known.get(region, {}).pop(name, None)
+        self._written.get(region, {}).pop(name, None)
 
     async def sighting(self, region: str, name: str, max_age: float, tags: bool = False) -> Sighting:
         """The alarm as the region's latest sweep saw it, swept again when that is older than `max_age`; with
@@ -190,6 +199,8 @@ class AlarmStore:
             sweep = await self._shared("sweep", region, self._sweep)
         if tags and time.monotonic() - self._listed.get(region, NEVER) > max_age:
             await self._shared("listing", region, self._list_tags)
+        if sweep is not None and self._written.get(region, {}).get(name, NEVER) > sweep.started:
+            return Sighting(None, None, settling=True)
         if sweep is None or name not in sweep.names:  # tracked too late for both sweeps: ask on its own
             description = await self.describe(region, name)
         else:
@@ -233,9 +244,9 @@ class AlarmStore:
             batch.answer.set_exception(exc)
 
     async def _sweep(self, region: str) -> _Sweep:
-        names = frozenset(self._tracked.get(region, set()))
+        started, names = time.monotonic(), frozenset(self._tracked.get(region, set()))
         descriptions = await self._cloudwatch("DescribeAlarms", region, alarms.describe, sorted(names), ALARM_TYPES)
-        sweep = self._sweeps[region] = _Sweep(time.monotonic(), names, descriptions)
+        sweep = self._sweeps[region] = _Sweep(started, time.monotonic(), names, descriptions)
         if self._metrics is not None:
             self._metrics.observe_sweep(region, [str(d.get("StateValue", "")) for d in descriptions.values()])
         return sweep

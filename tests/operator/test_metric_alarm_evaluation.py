@@ -5,6 +5,7 @@ them repaired, and no write on every resync for a member that DescribeAlarms doe
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -122,11 +123,13 @@ async def test_the_newer_members_are_put_and_an_unchanged_spec_writes_nothing(ha
 async def test_drift_in_a_newer_member_is_repaired(harness: Harness) -> None:
     status = await alarms.reconcile_alarm(harness.obj(NEW_SPEC), harness.ctx)
     changed = {**METRIC_ALARM.aws_params(NEW_SPEC), "AlarmName": status["alarmName"]}
+    # Each drift check here is a drift interval after the last: it sweeps anew.
+    ctx = dataclasses.replace(harness.ctx, settings=dataclasses.replace(harness.ctx.settings, drift_interval=0.0))
     harness.cloudwatch.put_metric_alarm(**{**changed, "WarmUpConfiguration": {"WarmUpPeriodDurationInMinutes": 5}})
-    await alarms.repair_drift(harness.obj(NEW_SPEC, status), harness.ctx)
+    await alarms.repair_drift(harness.obj(NEW_SPEC, status), ctx)
     assert harness.alarm()["WarmUpConfiguration"]["WarmUpPeriodDurationInMinutes"] == 30  # type: ignore[index]
     harness.cloudwatch.put_metric_alarm(**{**changed, "EvaluationWindow": {"SlidingWindow": {}}})
-    await alarms.repair_drift(harness.obj(NEW_SPEC, status), harness.ctx)
+    await alarms.repair_drift(harness.obj(NEW_SPEC, status), ctx)
     assert harness.alarm()["EvaluationWindow"] == {"WallClockWindow": {"Timezone": "Europe/Berlin"}}  # type: ignore[index]
 
 

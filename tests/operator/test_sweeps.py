@@ -12,7 +12,7 @@ from typing import Any
 from kedawatch.aws import clients
 from kedawatch.operator import alarm_store, kernel, pacing
 from kedawatch.operator.reconcilers import alarms
-from tests.operator.test_alarm_reconciler import SPEC, Harness
+from tests.operator.test_alarm_reconciler import REGION, SPEC, Harness
 from tests.operator.test_alarm_reconciler import harness as harness  # the fixture
 
 OBJECTS = 150
@@ -72,3 +72,23 @@ async def test_objects_resumed_together_read_their_alarms_together(harness: Harn
     assert harness.calls["DescribeAlarms"] < OBJECTS / 10, "many names a call, not one each"
     assert harness.calls["ListTagsForResource"] <= alarm_store.CROWD + 5, "the crowd's tags from one listing"
     assert harness.calls["GetResources"] == 2
+
+
+async def test_an_alarm_written_after_the_sweep_began_waits_for_the_next_sweep_without_reads_of_its_own(
+    harness: Harness,
+) -> None:
+    """A creation answered while the sweep was under way (here: tracked before it, written after) is absent from
+    that sweep: its timers neither read it on their own nor report it missing until the next sweep shows it."""
+    objects = await synced_objects(harness)
+    late = harness.obj(SPEC, name="late", uid="uid-late")
+    harness.ctx.store.track(REGION, "prod/default/late")
+    await timers(harness, objects)
+    status = await alarms.reconcile_alarm(late, harness.ctx)
+    late = dataclasses.replace(late, status=status)
+    harness.calls.clear()
+    assert await alarms.observe_alarm(late, harness.ctx) == ({}, None), "not 'the alarm does not exist'"
+    assert await alarms.repair_drift(late, harness.ctx) == {}
+    assert harness.calls == {}, "no DescribeAlarms nor ListTagsForResource of its own"
+    sweeping_again = dataclasses.replace(harness.ctx.settings, state_interval=0.0)
+    seen, _ = await alarms.observe_alarm(late, dataclasses.replace(harness.ctx, settings=sweeping_again))
+    assert seen["state"] == "INSUFFICIENT_DATA", "the next sweep shows it"

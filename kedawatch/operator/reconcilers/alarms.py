@@ -96,6 +96,8 @@ async def observe_alarm(obj: AlarmObject, ctx: kernel.Context) -> tuple[dict[str
     except errors.AwsError as exc:
         kernel.retry_if_transient(exc)
         return {}, None
+    if sighting.settling:
+        return {}, None
     if sighting.description is None:
         return {"state": "", "stateReason": "the alarm does not exist in CloudWatch"}, None
     patch = _state_of(sighting.description)
@@ -212,6 +214,8 @@ async def _converge(obj: AlarmObject, ctx: kernel.Context, desired: kernel.Desir
     current, tags = None, None
     if cached:
         sighting = await store.sighting(region, desired.name, ctx.settings.drift_interval, tags=True)
+        if sighting.settling:  # just written from this spec: nothing to repair before the next sweep shows it
+            return {}
         current, tags = sighting.description, sighting.tags
     owner = obj.owner(ctx.settings.cluster_name)
     if current is None or not owner.owns(tags or {}):
