@@ -18,11 +18,12 @@ from tests.operator.test_alarm_operator import synced
 from tests.operator.test_alarm_schemas import assert_rules_agree
 from tests.operator.test_app_operator import app_body, ready
 from tests.operator.test_app_rendering import SETTINGS, example_app, run_render
+from tests.schedules import WEEKLY_AWAY
 
 QUERY_ROLE = "arn:aws:iam::123456789012:role/kedawatch-log-queries"
 LOGS = dataclasses.replace(SETTINGS, log_query_role_arn=QUERY_ROLE)
 ERRORS = {"name": "errors", "containerLogLines": {"pattern": "ERROR"}}
-WINDOW = {"name": "upgrades", "schedule": {"expression": "cron(0 2 * * SUN)", "duration": "PT2H"}}
+WINDOW = {"name": "upgrades", "schedule": {"expression": WEEKLY_AWAY, "duration": "PT2H"}}
 
 
 def with_spec(app: dict[str, Any], **spec: Any) -> dict[str, Any]:

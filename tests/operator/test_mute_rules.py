@@ -17,6 +17,7 @@ from kedawatch.operator.resources import crds, fields, mute_rule
 from tests.operator import test_alarm_reconciler
 from tests.operator.test_alarm_reconciler import ALARM_PARAMS, Harness
 from tests.operator.test_alarm_schemas import assert_rules_agree
+from tests.schedules import WEEKLY_AWAY
 
 harness = test_alarm_reconciler.harness
 """The alarm reconciler's harness: the operator's context against the AWS stand-in, its calls counted."""
@@ -24,7 +25,7 @@ harness = test_alarm_reconciler.harness
 KIND = crds.MUTE_RULES.spec
 NOW = datetime.datetime.now(datetime.UTC)
 RULE: dict[str, Any] = {
-    "schedule": {"expression": "cron(0 2 * * SUN)", "duration": "PT4H", "timezone": "Europe/Berlin"},
+    "schedule": {"expression": WEEKLY_AWAY, "duration": "PT4H", "timezone": "Europe/Berlin"},
     "targets": {"alarms": [{"name": "pods"}]},
 }
 
@@ -156,7 +157,7 @@ async def test_a_mute_rule_is_put_over_its_targets_alarms_with_owner_tags(harnes
     found = rule_in_aws(harness)
     assert found is not None
     assert found["MuteTargets"] == {"AlarmNames": ["prod/default/pods"]}
-    assert found["Rule"]["Schedule"] == {"Expression": "cron(0 2 * * SUN)", "Duration": "PT4H", "Timezone": "Europe/Berlin"}  # fmt: skip
+    assert found["Rule"]["Schedule"] == {"Expression": WEEKLY_AWAY, "Duration": "PT4H", "Timezone": "Europe/Berlin"}
     tags = harness.cloudwatch.list_tags_for_resource(ResourceARN=found["AlarmMuteRuleArn"])["Tags"]
     assert {t["Key"]: t["Value"] for t in tags} == rule_object(RULE).owner("prod").tags()
     assert (status["muteRuleName"], status["state"], status["targets"], status["targetCount"]) == (
@@ -203,7 +204,7 @@ async def test_a_foreign_rule_is_left_alone_until_adopted(harness: Harness) -> N
     adopting = rule_object(RULE, annotations={"kedawatch.io/adopt": "true"})
     adopted = await mute_rules.reconcile_mute_rule(adopting, harness.ctx)
     assert adopted["conditions"][0]["reason"] == "Synced"
-    assert rule_in_aws(harness)["Rule"]["Schedule"]["Expression"] == "cron(0 2 * * SUN)"  # type: ignore[index]
+    assert rule_in_aws(harness)["Rule"]["Schedule"]["Expression"] == WEEKLY_AWAY  # type: ignore[index]
 
 
 async def test_renaming_deletes_the_old_rule(harness: Harness) -> None:

@@ -9,6 +9,7 @@ import botocore.exceptions
 import pytest
 
 from kedawatch.standins import aws
+from tests.schedules import WEEKLY_AWAY
 from tests.standins.conftest import arn, error_of, put_alarm
 
 NOW = datetime.datetime.now(datetime.UTC)
@@ -51,7 +52,7 @@ STATUSES = [
     pytest.param(schedule(at(NOW - datetime.timedelta(minutes=10))), {}, "ACTIVE", id="a one-time window open now"),
     pytest.param(schedule(at(NOW + datetime.timedelta(days=2))), {}, "SCHEDULED", id="a one-time window ahead"),
     pytest.param(schedule(at(NOW - datetime.timedelta(hours=3))), {}, "EXPIRED", id="a one-time window over"),
-    pytest.param(schedule("cron(0 0 1 1 *)", "PT1M"), {}, "SCHEDULED", id="once a year for a minute"),
+    pytest.param(schedule(f"cron(0 0 1 {(NOW.month + 5) % 12 + 1} *)", "PT1M"), {}, "SCHEDULED", id="once a year for a minute"),
     pytest.param(schedule("cron(* * * * *)"), {"ExpireDate": NOW - datetime.timedelta(minutes=1), "StartDate": NOW - datetime.timedelta(days=1)}, "EXPIRED", id="past its expire date"),
     pytest.param(schedule("cron(* * * * *)"), {"StartDate": NOW + datetime.timedelta(days=1)}, "SCHEDULED", id="before its start date"),
     pytest.param(schedule(f"cron({NOW.minute} {NOW.hour} * * *)", "PT1H", Timezone="UTC"), {}, "ACTIVE", id="a daily window opened this minute"),
@@ -103,9 +104,7 @@ def test_mute_rules_are_listed_by_target_and_status_in_pages(cloudwatch: Any) ->
     put_alarm(cloudwatch, "cpu")
     cloudwatch.put_alarm_mute_rule(Name="a-now", Rule=schedule("cron(* * * * *)", "PT1M"), MuteTargets={"AlarmNames": ["pods"]})  # fmt: skip
     cloudwatch.put_alarm_mute_rule(Name="b-later", Rule=schedule(at(NOW + datetime.timedelta(days=1))), MuteTargets={"AlarmNames": ["pods", "cpu"]})  # fmt: skip
-    cloudwatch.put_alarm_mute_rule(
-        Name="c-other", Rule=schedule("cron(0 2 * * *)"), MuteTargets={"AlarmNames": ["cpu"]}
-    )
+    cloudwatch.put_alarm_mute_rule(Name="c-other", Rule=schedule(WEEKLY_AWAY), MuteTargets={"AlarmNames": ["cpu"]})
     pods = cloudwatch.list_alarm_mute_rules(AlarmName="pods")["AlarmMuteRuleSummaries"]
     assert [(s["AlarmMuteRuleArn"].rsplit(":", 1)[1], s["Status"], s["MuteType"]) for s in pods] == [
         ("a-now", "ACTIVE", "RECURRING"), ("b-later", "SCHEDULED", "ONE_TIME"),
