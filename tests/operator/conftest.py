@@ -62,6 +62,12 @@ def _path(kind: crds.Reference) -> tuple[str, str, str, str]:
     return kind.group, kind.version, NAMESPACE, kind.plural
 
 
+def condition(cluster: Cluster, kind: crds.Reference, name: str, condition_type: str) -> dict[str, Any] | None:
+    """The object's condition of `condition_type`, if it has one."""
+    obj = cluster.get(kind, name) or {}
+    return next((c for c in obj.get("status", {}).get("conditions", []) if c["type"] == condition_type), None)
+
+
 def eventually(check: Callable[[], Any], within: float = 20.0) -> Any:
     """Poll `check` until it returns something truthy; the operator works asynchronously."""
     deadline = time.monotonic() + within

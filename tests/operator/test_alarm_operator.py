@@ -11,7 +11,7 @@ import yaml
 
 from kedawatch.operator import ownership
 from kedawatch.operator.resources import crds
-from tests.operator.conftest import Cluster, eventually, operating
+from tests.operator.conftest import Cluster, condition, eventually, operating
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -143,7 +143,7 @@ def test_annotating_a_conflicting_object_adopts_the_alarm_at_the_next_drift_chec
         EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
     )  # fmt: skip
     operator.create(alarm_object())
-    conflict = eventually(lambda: condition_of(operator, crds.METRIC_ALARMS, "pods", "Conflict"))
+    conflict = eventually(lambda: in_conflict(operator, crds.METRIC_ALARMS, "pods"))
     assert conflict["message"].endswith(
         "annotate kedawatch.io/adopt=true to adopt it (at the next drift check, within 1 s: kopf sees no change"
         " in its own annotations)"
@@ -154,7 +154,7 @@ def test_annotating_a_conflicting_object_adopts_the_alarm_at_the_next_drift_chec
     assert (cw_alarm(cloudwatch, "prod/default/pods") or {})["MetricName"] == "service_number_of_running_pods"
 
 
-def condition_of(cluster: Cluster, kind: crds.Reference, name: str, reason: str) -> dict[str, Any] | None:
-    """The object's Synced condition once its reason is `reason`."""
-    conditions = ((cluster.get(kind, name) or {}).get("status") or {}).get("conditions", [])
-    return next((c for c in conditions if c["type"] == "Synced" and c["reason"] == reason), None)
+def in_conflict(cluster: Cluster, kind: crds.Reference, name: str) -> dict[str, Any] | None:
+    """The object's Synced condition once its reason is Conflict."""
+    synced = condition(cluster, kind, name, "Synced")
+    return synced if synced is not None and synced["reason"] == "Conflict" else None

@@ -11,11 +11,10 @@ import pytest
 
 from kedawatch.operator.resources import crds
 from kedawatch.standins import aws
-from tests.operator.conftest import Cluster, eventually, operating
+from tests.operator.conftest import Cluster, condition, eventually, operating
 from tests.operator.test_alarm_operator import alarm_object
 from tests.operator.test_app_operator import app_body
 from tests.operator.test_kubernetes_faults import aws_alarms, delete_everything, expected, settles
-from tests.operator.test_spec_edges import condition
 
 OBJECTS = tuple(f"f{index}" for index in range(6))
 

@@ -8,7 +8,7 @@ from typing import Any
 from kedawatch.operator import ownership
 from kedawatch.operator.resources import crds
 from tests.operator.conftest import Cluster, eventually
-from tests.operator.test_alarm_operator import alarm_object, condition_of, synced
+from tests.operator.test_alarm_operator import alarm_object, in_conflict, synced
 
 NOW = datetime.datetime.now(datetime.UTC)
 
@@ -78,7 +78,7 @@ def test_annotating_a_conflicting_mute_rule_adopts_it_at_the_next_refresh(operat
     by_hand = {"Schedule": {"Expression": "cron(0 9 * * *)", "Duration": "PT8H"}}
     cloudwatch.put_alarm_mute_rule(Name="prod/default/nightly", Rule=by_hand)
     operator.create(mute_rule(targets={"selector": {"matchLabels": {"team": "otlp"}}}))
-    conflict = eventually(lambda: condition_of(operator, crds.MUTE_RULES, "nightly", "Conflict"))
+    conflict = eventually(lambda: in_conflict(operator, crds.MUTE_RULES, "nightly"))
     assert "annotate kedawatch.io/adopt=true to adopt it (at the next refresh, within 0.5 s" in conflict["message"]
     operator.patch(crds.MUTE_RULES, "nightly", {"metadata": {"annotations": {ownership.ADOPT_ANNOTATION: "true"}}})
     eventually(lambda: synced(operator, "nightly", crds.MUTE_RULES))

@@ -14,7 +14,7 @@ from prometheus_client import parser
 
 from kedawatch.operator.resources import crds
 from kedawatch.standins import aws
-from tests.operator.conftest import FAST, Cluster, eventually, operating
+from tests.operator.conftest import FAST, Cluster, condition, eventually, operating
 from tests.operator.test_alarm_operator import alarm_object, synced
 from tests.operator.test_prometheus_rule_operator import (
     OPT_IN,
@@ -23,7 +23,6 @@ from tests.operator.test_prometheus_rule_operator import (
     prometheus_rule,
     rules_settings,
 )
-from tests.operator.test_spec_edges import condition
 
 KIND = crds.METRIC_ALARMS.kind
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

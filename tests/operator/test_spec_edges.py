@@ -20,7 +20,7 @@ from kedawatch.operator.resources import crds, fields
 from kedawatch.operator.resources.composite_alarm import COMPOSITE_ALARM
 from kedawatch.operator.resources.metric_alarm import METRIC_ALARM
 from kedawatch.standins import aws
-from tests.operator.conftest import FAST, Cluster, eventually, operating
+from tests.operator.conftest import FAST, Cluster, condition, eventually, operating
 from tests.operator.test_alarm_operator import alarm_object, cw_alarm, synced
 from tests.operator.test_alarm_schemas import COMPOSITE, MATH, SINGLE
 from tests.operator.test_app_operator import app_body
@@ -212,11 +212,6 @@ def assert_problems(problems: list[str], refusal: str | None) -> None:
         return
     assert any(problem.startswith(refusal) for problem in problems), problems
     assert all(len(problem) < 300 for problem in problems), "a message quotes a long value whole"
-
-
-def condition(cluster: Cluster, kind: crds.Reference, name: str, condition_type: str) -> dict[str, Any] | None:
-    obj = cluster.get(kind, name) or {}
-    return next((c for c in obj.get("status", {}).get("conditions", []) if c["type"] == condition_type), None)
 
 
 def warnings(cluster: Cluster, name: str) -> list[tuple[str, str]]:

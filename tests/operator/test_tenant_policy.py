@@ -14,11 +14,11 @@ import pytest
 
 from kedawatch.operator.resources import crds
 from kedawatch.standins import aws
-from tests.operator.conftest import FAST, Cluster, eventually, operating
+from tests.operator.conftest import FAST, Cluster, condition, eventually, operating
 from tests.operator.test_alarm_operator import alarm_object, synced
 from tests.operator.test_app_operator import app_body
 from tests.operator.test_app_rendering import SQS_TRIGGER
-from tests.operator.test_spec_edges import condition, warnings
+from tests.operator.test_spec_edges import warnings
 
 OWN_TOPIC = "arn:aws:sns:us-east-1:123456789012:team-a-pager"
 POLICY = {
