@@ -137,10 +137,11 @@ class AlarmStore:
 
     async def put(self, region: str, api: fields.AlarmApi, params: Mapping[str, Any]) -> None:
         await self._cloudwatch(_operation(api.put), region, api.put, params)
-        self._written.setdefault(region, {})[params["AlarmName"]] = time.monotonic()
+        written = time.monotonic()
+        self._written.setdefault(region, {})[params["AlarmName"]] = written
         if "Tags" in params:  # a creation: AWS applies tags on creation only
             tags = {tag["Key"]: tag["Value"] for tag in params["Tags"]}
-            self._know(region, params["AlarmName"], tags, time.monotonic())
+            self._know(region, params["AlarmName"], tags, written)
 
     async def delete(self, region: str, name: str) -> None:
         await self._cloudwatch("DeleteAlarms", region, alarms.delete, [name])
@@ -197,10 +198,10 @@ class AlarmStore:
             if sweep is not None and name in sweep.names and time.monotonic() - sweep.at <= max_age:
                 break
             sweep = await self._shared("sweep", region, self._sweep)
-        if tags and time.monotonic() - self._listed.get(region, NEVER) > max_age:
-            await self._shared("listing", region, self._list_tags)
         if sweep is not None and self._written.get(region, {}).get(name, NEVER) > sweep.started:
             return Sighting(None, None, settling=True)
+        if tags and time.monotonic() - self._listed.get(region, NEVER) > max_age:
+            await self._shared("listing", region, self._list_tags)
         if sweep is None or name not in sweep.names:  # tracked too late for both sweeps: ask on its own
             description = await self.describe(region, name)
         else:

@@ -15,7 +15,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["MetadataError", "Problem", "not_negative", "one_of", "param", "parse", "positive", "shown"]
+__all__ = ["MetadataError", "Problem", "not_negative", "one_of", "param", "parse", "positive", "shortened", "shown"]
 
 Check = Callable[[Any], str | None]
 """Returns what is wrong with a converted value, or None when it is acceptable."""
@@ -41,7 +41,12 @@ class Problem:
 
 def shown(value: str) -> str:
     """A given value as messages quote it: its repr, cut short so that a huge value cannot swell the message."""
-    return repr(value if len(value) <= _MAX_SHOWN else value[:_MAX_SHOWN] + "...")
+    return repr(shortened(value, _MAX_SHOWN))
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text`, or its first `limit` characters and "..." when it is longer."""
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 class MetadataError(ValueError):

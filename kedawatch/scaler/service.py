@@ -221,7 +221,7 @@ def _describe(exc: BaseException) -> str:
         text = "AWS did not answer in time; the read goes on and its answer is cached for the next call"
     else:
         text = str(exc) or type(exc).__name__
-    return text if len(text) <= _MAX_DESCRIBED else text[:_MAX_DESCRIBED] + "..."
+    return metadata.shortened(text, _MAX_DESCRIBED)
 
 
 def _metric_specs(trigger: triggers.Trigger) -> pb.GetMetricSpecResponse:
