@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from kedawatch.aws import vocabulary
+from kedawatch.aws import names, vocabulary
 
 __all__ = [
     "RewriteError",
@@ -49,8 +49,6 @@ MAX_EXPRESSION = 2048
 MAX_DIMENSIONS = 30
 ID_PATTERN = r"^[a-z][a-zA-Z0-9_]*$"
 _ID = re.compile(ID_PATTERN)
-_EXTENDED = re.compile(vocabulary.EXTENDED_STATISTIC)
-_ACCOUNT = re.compile(r"^\d{12}$")
 _MAX_SHOWN = 80
 
 _FIELDS = {
@@ -151,8 +149,9 @@ def _query(index: int, query: Any) -> list[Problem]:
         problems += _period((index, "Period"), query["Period"])
     if "AccountId" in query:
         account = query["AccountId"]
-        if not isinstance(account, str) or not _ACCOUNT.match(account):
-            problems.append(Problem((index, "AccountId"), _shown(account), "must be a 12-digit AWS account id"))
+        wrong = names.account_id_problem(account) if isinstance(account, str) else names.MESSAGES[names.ACCOUNT_ID]
+        if wrong:
+            problems.append(Problem((index, "AccountId"), _shown(account), wrong))
     return problems
 
 
@@ -167,8 +166,7 @@ def _metric_stat(path: Path, stat: Any) -> list[Problem]:
         problems += _period((*path, "Period"), stat["Period"])
     problems += _text((*path, "Stat"), stat.get("Stat", _MISSING), 1, None, required=True)
     name = stat.get("Stat")
-    if isinstance(name, str) and name and name not in vocabulary.STATISTICS and not _EXTENDED.match(name):
-        reason = f"must be one of {', '.join(vocabulary.STATISTICS)} or an extended statistic such as p99"
+    if isinstance(name, str) and name and (reason := vocabulary.statistic_problem(name)):
         problems.append(Problem((*path, "Stat"), name, reason))
     if "Unit" in stat and stat["Unit"] not in vocabulary.STANDARD_UNITS:
         problems.append(Problem((*path, "Unit"), _shown(stat["Unit"]), "must be a CloudWatch standard unit"))

@@ -37,7 +37,7 @@ EXTENDED_STATISTIC = r"^((p|tm|tc|ts|wm)(100|\d{1,2}(\.\d{1,10})?)|(TM|TC|TS|WM|
 def statistic_problem(value: str) -> str | None:
     if value in STATISTICS or re.fullmatch(EXTENDED_STATISTIC, value):
         return None
-    return f"must be one of {', '.join(STATISTICS)} or a percentile/extended statistic such as p99"
+    return f"must be one of {', '.join(STATISTICS)} or an extended statistic such as p99"
 
 
 def metric_period_problem(value: int) -> str | None:
