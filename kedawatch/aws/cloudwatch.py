@@ -117,22 +117,20 @@ class MetricMath:
 
     text: str
     period: int
+    size: int = dataclasses.field(compare=False)
+    """How many queries: known from `text`, and asked by the hub for every read it batches."""
+    insights: bool = dataclasses.field(compare=False)
+    """Whether a query is a Metrics Insights one: known from `text` too."""
 
     @classmethod
     def of(cls, queries: Sequence[Any], period: int) -> MetricMath:
-        return cls(json.dumps(list(queries), sort_keys=True, separators=(",", ":")), period)
+        listed = list(queries)
+        insights = any(metric_math.is_insights(query["Expression"]) for query in listed if "Expression" in query)
+        return cls(json.dumps(listed, sort_keys=True, separators=(",", ":")), period, len(listed), insights)
 
     @property
     def queries(self) -> list[dict[str, Any]]:
         return list(json.loads(self.text))
-
-    @property
-    def size(self) -> int:
-        return len(self.queries)
-
-    @property
-    def insights(self) -> bool:
-        return any(metric_math.is_insights(query["Expression"]) for query in self.queries if "Expression" in query)
 
     def to_api(self, slot: int) -> tuple[list[dict[str, Any]], str]:
         rewritten = metric_math.rewrite(self.queries, metric_math.trigger_prefix(slot))

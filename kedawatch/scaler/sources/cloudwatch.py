@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 from collections.abc import Hashable, Sequence
 from typing import Any, ClassVar, NamedTuple, cast
 
@@ -165,12 +166,18 @@ class CloudWatchMetric(base.AwsParams):
                   "metricUnit": self.unit}  # fmt: skip
         reason = "goes in metricDataQueries' own queries, not beside them"
         problems = [metadata.Problem(key, None, reason) for key, value in single.items() if value]
-        _, found = metric_math.parse(self.metric_data_queries or "")
+        _, found = self._parsed
         return problems + [metadata.Problem(problem.key(), problem.value, problem.reason) for problem in found]
 
     def _queries(self) -> list[dict[str, Any]]:
-        queries, _ = metric_math.parse(self.metric_data_queries or "")
+        queries, _ = self._parsed
         return queries
+
+    @functools.cached_property
+    def _parsed(self) -> tuple[list[dict[str, Any]], list[metric_math.Problem]]:
+        """metricDataQueries parsed once (YAML parsing takes a good part of a millisecond), for the validation at
+        parse time and for every GetMetricSpec's metric name after it."""
+        return metric_math.parse(self.metric_data_queries or "")
 
     def metric_name(self) -> str:
         if self.metric_data_queries is not None:
