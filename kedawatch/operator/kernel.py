@@ -109,7 +109,7 @@ def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
 async def delete_unless_retained(
     what: str,
     recorded: tuple[str | None, str | None],
-    declared: Callable[[], tuple[str, str] | None],
+    declared: Callable[[], Desired | None],
     retain: bool,
     delete: Callable[[str, str], Awaitable[None]],
 ) -> tuple[str, str] | None:
@@ -118,7 +118,8 @@ async def delete_unless_retained(
     all the same. Nothing when retained. The (name, region) deleted, if any; a failure is a `Retry`."""
     name, region = recorded
     if not name or not region:
-        name, region = declared() or (None, None)
+        desired = declared()
+        name, region = (desired.name, desired.region) if desired is not None else (None, None)
     if not name or not region or retain:
         return None
     try:

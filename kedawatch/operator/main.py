@@ -137,18 +137,18 @@ def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Defin
     @kopf.on.update(*resource, id=f"{prefix}/update", registry=registry)
     async def reconcile_alarm(retry: int, body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
         with _retrying(retry, ctx, body, patch) as reconciling:
-            synced = await alarms.reconcile_alarm(_alarm_object(definition, {"body": body, **kwargs}), ctx)
+            synced = await alarms.reconcile_alarm(_alarm_object(definition, body), ctx)
             reconciling.outcome = _update_status(ctx, body, patch, "Synced", synced)
 
     @kopf.on.delete(*resource, id=f"{prefix}/delete", registry=registry)
     async def delete_alarm(retry: int, body: kopf.Body, **kwargs: Any) -> None:
         with _retrying(retry):
-            await alarms.delete_alarm(_alarm_object(definition, {"body": body, **kwargs}), ctx)
+            await alarms.delete_alarm(_alarm_object(definition, body), ctx)
         _forget(ctx, body)
 
     @kopf.timer(*resource, id=f"{prefix}/state", interval=ctx.settings.state_interval, registry=registry)
     async def mirror_alarm_state(body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
-        observed = alarms.observe_alarm(_alarm_object(definition, {"body": body, **kwargs}), ctx)
+        observed = alarms.observe_alarm(_alarm_object(definition, body), ctx)
         seen, changed = await _unless_stopped(kwargs, observed) or ({}, None)
         patch.status.update(seen)
         if changed == "ALARM":
@@ -165,7 +165,7 @@ def _register_alarm_kind(registry: kopf.OperatorRegistry, definition: crds.Defin
         registry=registry,
     )
     async def repair_alarm_drift(body: kopf.Body, patch: kopf.Patch, **kwargs: Any) -> None:
-        repairing = alarms.repair_drift(_alarm_object(definition, {"body": body, **kwargs}), ctx)
+        repairing = alarms.repair_drift(_alarm_object(definition, body), ctx)
         _update_status(ctx, body, patch, "Synced", await _unless_stopped(kwargs, repairing) or {})
 
 
@@ -264,8 +264,7 @@ def _mute_rule_object(
     return mute_rules.MuteRuleObject(definition, dict(body), candidates)
 
 
-def _alarm_object(definition: crds.Definition, kwargs: dict[str, Any]) -> alarms.AlarmObject:
-    body = kwargs["body"]
+def _alarm_object(definition: crds.Definition, body: kopf.Body) -> alarms.AlarmObject:
     meta = body.get("metadata", {})
     return alarms.AlarmObject(
         definition=definition,

@@ -167,17 +167,12 @@ async def delete_alarm(obj: AlarmObject, ctx: kernel.Context) -> None:
     deleted = await kernel.delete_unless_retained(
         "alarm",
         (obj.status.get("alarmName"), obj.status.get("region")),
-        lambda: _declared(obj, ctx),
+        lambda: _desired(obj, ctx)[0],
         obj.spec.get("deletionPolicy") == "Retain",
         lambda name, region: _delete_if_ours(obj, ctx, name, region),
     )
     if deleted is not None:
         ctx.store.untrack(deleted[1], deleted[0])
-
-
-def _declared(obj: AlarmObject, ctx: kernel.Context) -> tuple[str, str] | None:
-    desired, _ = _desired(obj, ctx)
-    return (desired.name, desired.region) if desired is not None else None
 
 
 def _desired(obj: AlarmObject, ctx: kernel.Context) -> tuple[kernel.Desired | None, list[str]]:

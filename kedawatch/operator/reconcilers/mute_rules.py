@@ -118,15 +118,10 @@ async def delete_mute_rule(rule: MuteRuleObject, ctx: kernel.Context) -> None:
     await kernel.delete_unless_retained(
         "mute rule",
         (rule.status.get("muteRuleName"), rule.status.get("region")),
-        lambda: _declared(rule, ctx),
+        lambda: _desired(rule, ctx)[0],
         rule.spec.get("deletionPolicy") == "Retain",
         lambda name, region: _delete_if_ours(rule, ctx, name, region),
     )
-
-
-def _declared(rule: MuteRuleObject, ctx: kernel.Context) -> tuple[str, str] | None:
-    desired, _ = _desired(rule, ctx)
-    return (desired.name, desired.region) if desired is not None else None
 
 
 def _desired(rule: MuteRuleObject, ctx: kernel.Context) -> tuple[_Desired | None, list[str]]:
@@ -272,13 +267,13 @@ def _failed(rule: MuteRuleObject, exc: errors.AwsError, desired: _Desired) -> di
     """Transient failures and targets that went away are retried; the rest wait until the spec or the targets
     change."""
     if exc.failure in errors.TRANSIENT:
-        message = f"AWS {exc.failure.value}: {exc.code}; retrying with backoff"
+        message = f"{kernel.aws_failure(exc, exc.code)}; retrying with backoff"
         raise kernel.Retry(message, _status(rule, False, "AwsUnavailable", message, desired)) from exc
     if exc.failure is errors.Failure.INVALID and _MISSING_ALARMS in exc.message:
-        message = f"AWS {exc.failure.value}: {exc}; retrying with the targets resolved again"
+        message = f"{kernel.aws_failure(exc)}; retrying with the targets resolved again"
         raise kernel.Retry(message, _status(rule, False, "AlarmsMissing", message, desired)) from exc
     reason = "AccessDenied" if exc.failure is errors.Failure.DENIED else "AwsRejected"
-    return {**_status(rule, False, reason, f"AWS {exc.failure.value}: {exc}", desired), **_targets(desired)}
+    return {**_status(rule, False, reason, kernel.aws_failure(exc), desired), **_targets(desired)}
 
 
 def _refused(rule: MuteRuleObject) -> bool:
