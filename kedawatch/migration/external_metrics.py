@@ -26,6 +26,7 @@ from typing import Any
 
 from kedawatch.aws import metric_math
 from kedawatch.migration.results import Document, Note
+from kedawatch.operator.resources import common
 
 __all__ = ["convert"]
 
@@ -247,19 +248,14 @@ def _window_notes(period: int, collection: int) -> list[Note]:
 
 
 def _query_list(queries: list[dict[str, Any]], reason: str | None) -> tuple[dict[str, Any], list[Note]]:
-    fields = {"metricDataQueries": _camel(queries), "period": _WINDOW_ALIGNMENT, "collectionTime": ADAPTER_WINDOW}
+    fields = {
+        "metricDataQueries": common.recased(queries, str.lower),
+        "period": _WINDOW_ALIGNMENT,
+        "collectionTime": ADAPTER_WINDOW,
+    }
     notes = [Note(("metricDataQueries",), reason)] if reason else []
     text = (
         "the adapter's own window, 300 s to the last whole minute: with metricDataQueries, period only aligns"
         " the window; each query keeps its own"
     )
     return fields, [*notes, Note(("period",), text)]
-
-
-def _camel(value: Any) -> Any:
-    """AWS's PascalCase keys as the AppObservability's camelCase (`MetricStat` -> `metricStat`), all the way down."""
-    if isinstance(value, Mapping):
-        return {key[:1].lower() + key[1:]: _camel(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_camel(item) for item in value]
-    return value
