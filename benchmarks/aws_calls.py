@@ -188,8 +188,9 @@ def epoch_of(variant: Variant) -> float:
 # --- set-up -----------------------------------------------------------------------------------------------
 
 
-def prepare(standins: Standins, variant: Variant, count: int) -> list[dict[str, str]]:
-    """Creates the variant's AWS resources (or PromQL answers) and returns the metadata of `count` triggers."""
+def prepare(standins: Standins, variant: Variant, count: int, epoch: float) -> list[dict[str, str]]:
+    """Creates the variant's AWS resources (or PromQL answers) for a run starting at `epoch`, and returns the
+    metadata of `count` triggers."""
     if variant.source == "sqs":
         return [_common.sqs_metadata(url) for url in _create_queues(count)]
     names = ["shared"] * count if variant.shared else [f"svc{index}" for index in range(count)]
@@ -197,7 +198,7 @@ def prepare(standins: Standins, variant: Variant, count: int) -> list[dict[str, 
         for name in sorted(set(names)):
             standins.promql.record(_promql_query(name), PROMQL_ANSWER)
         return [promql_metadata(name, standins.promql.url) for name in names]
-    _put_datapoints(sorted(set(names)), variant)
+    _put_datapoints(sorted(set(names)), variant, epoch)
     return [_common.cloudwatch_metadata(name, variant.period, variant.collection) for name in names]
 
 
@@ -206,10 +207,10 @@ def _create_queues(count: int) -> list[str]:
     return _common.threaded(lambda index: str(sqs.create_queue(QueueName=f"q{index}")["QueueUrl"]), range(count))
 
 
-def _put_datapoints(dimension_values: Sequence[str], variant: Variant) -> None:
+def _put_datapoints(dimension_values: Sequence[str], variant: Variant, epoch: float) -> None:
     """One datapoint per metric in the run's first window, so GetMetricData answers carry values as in
     production (one, not one a period: moto scans every stored datapoint for each query)."""
-    end = epoch_of(variant) // variant.period * variant.period
+    end = epoch // variant.period * variant.period
     at = datetime.datetime.fromtimestamp(end - variant.period / 2, datetime.UTC)
     _common.put_datapoints(_common.aws_client("cloudwatch"), dict.fromkeys(dimension_values, 7.0), at)
 
@@ -272,10 +273,15 @@ def measure_builtin(standins: Standins, metadatas: Sequence[dict[str, str]], cal
 
 
 async def measure_kedawatch(
-    standins: Standins, variant: Variant, metadatas: Sequence[dict[str, str]], args: argparse.Namespace
+    standins: Standins,
+    variant: Variant,
+    metadatas: Sequence[dict[str, str]],
+    args: argparse.Namespace,
+    epoch: float,
 ) -> KedawatchRun:
-    """A fresh scaler on a fake clock, driven tick by tick; its reads counted by the stand-ins per slot."""
-    clock = FakeClock(epoch=epoch_of(variant))
+    """A fresh scaler on a fake clock from `epoch`, driven tick by tick; its reads counted by the stand-ins per
+    slot."""
+    clock = FakeClock(epoch=epoch)
     hub_settings = settings.HubSettings(gather_delay=args.gather_delay)
     policy = {"default": {"endpoints": [standins.promql.url]}}  # the PromQL triggers' awsEndpoint
     slots: list[Slot] = []
@@ -485,7 +491,8 @@ async def run_variant(
     """Every size of one variant; the baselines are measured once per source, period, sample and length."""
     standins.reset()
     sizes = args.goal_sizes if variant.goals else args.sqs_sizes if variant.source == "sqs" else args.sizes
-    all_metadatas = prepare(standins, variant, max(sizes))
+    epoch = epoch_of(variant)  # once: a run crossing the hour must not move its sizes' windows off the datapoints
+    all_metadatas = prepare(standins, variant, max(sizes), epoch)
     minutes = minutes_of(variant, args)
     results = []
     for size in sizes:
@@ -496,7 +503,7 @@ async def run_variant(
             if key not in baselines:
                 calls_each = builtin_calls_per_trigger(minutes, cached)
                 baselines[key] = measure_builtin(standins, all_metadatas[:sample], calls_each)
-        run = await measure_kedawatch(standins, variant, metadatas, args)
+        run = await measure_kedawatch(standins, variant, metadatas, args, epoch)
         builtin, cached_builtin = (baselines[variant.source, variant.period, sample, minutes, c] for c in (False, True))
         results.append(Result(variant, metadatas, run, builtin, cached_builtin, sample, args.phases, minutes))
         print(f"  {variant.key} N={size}: done in {run.seconds:.0f} s", flush=True)
