@@ -27,5 +27,5 @@ def delete(client: CloudWatchClient, name: str) -> None:
     try:
         calls.call(client.delete_dashboards, DashboardNames=[name])
     except errors.AwsError as error:
-        if error.failure is not errors.Failure.NOT_FOUND and error.code != "ResourceNotFound":
+        if error.failure is not errors.Failure.NOT_FOUND:
             raise

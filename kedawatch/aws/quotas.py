@@ -24,8 +24,6 @@ class Quota:
     """Calls a second per account and region."""
     write: bool
     """Whether the operation changes anything: `--write-rate` or `--read-rate` replaces the quota."""
-    published: bool = True
-    """False where AWS publishes no figure and UNPUBLISHED stands in."""
 
 
 UNPUBLISHED = 3
@@ -46,21 +44,21 @@ QUOTAS: dict[str, Quota] = {
     "DeleteDashboards": Quota(10, write=True),
     "GetMetricData": Quota(50, write=False),
     "ListMetrics": Quota(25, write=False),
-    "PutCompositeAlarm": Quota(UNPUBLISHED, write=True, published=False),
-    "PutLogAlarm": Quota(UNPUBLISHED, write=True, published=False),
-    "TagResource": Quota(UNPUBLISHED, write=True, published=False),
-    "UntagResource": Quota(UNPUBLISHED, write=True, published=False),
-    "ListTagsForResource": Quota(UNPUBLISHED, write=False, published=False),
-    "DescribeAlarmContributors": Quota(UNPUBLISHED, write=False, published=False),
-    "PutAlarmMuteRule": Quota(UNPUBLISHED, write=True, published=False),
-    "GetAlarmMuteRule": Quota(UNPUBLISHED, write=False, published=False),
-    "ListAlarmMuteRules": Quota(UNPUBLISHED, write=False, published=False),
-    "DeleteAlarmMuteRule": Quota(UNPUBLISHED, write=True, published=False),
-    "GetResources": Quota(UNPUBLISHED, write=False, published=False),
+    "PutCompositeAlarm": Quota(UNPUBLISHED, write=True),
+    "PutLogAlarm": Quota(UNPUBLISHED, write=True),
+    "TagResource": Quota(UNPUBLISHED, write=True),
+    "UntagResource": Quota(UNPUBLISHED, write=True),
+    "ListTagsForResource": Quota(UNPUBLISHED, write=False),
+    "DescribeAlarmContributors": Quota(UNPUBLISHED, write=False),
+    "PutAlarmMuteRule": Quota(UNPUBLISHED, write=True),
+    "GetAlarmMuteRule": Quota(UNPUBLISHED, write=False),
+    "ListAlarmMuteRules": Quota(UNPUBLISHED, write=False),
+    "DeleteAlarmMuteRule": Quota(UNPUBLISHED, write=True),
+    "GetResources": Quota(UNPUBLISHED, write=False),
 }
 """Each operation's default quota, by AWS's operation name."""
 
 
 def quota(operation: str) -> Quota:
     """The operation's quota; one not in the table is held to UNPUBLISHED, as a write (the cautious side)."""
-    return QUOTAS.get(operation, Quota(UNPUBLISHED, write=True, published=False))
+    return QUOTAS.get(operation, Quota(UNPUBLISHED, write=True))
