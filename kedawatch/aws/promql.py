@@ -263,7 +263,7 @@ def _redacted(exc: errors.AwsError, keys: sigv4.Keys) -> errors.AwsError:
             message = message.replace(secret, "***")
     if len(message) > _MESSAGE_LIMIT:
         message = message[:_MESSAGE_LIMIT] + "..."
-    return errors.AwsError(exc.failure, exc.code, message)
+    return errors.AwsError(exc.failure, exc.code, message, exc.operation)
 
 
 def _parse(body: dict[str, Any]) -> Answer:
