@@ -166,11 +166,13 @@ _PROMQL_ALARM = {
     },
     "description": "A PromQL alarm: ALARM while the query answers a series for pendingPeriod seconds.",
 }
+_CHILD_NAME = {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"}
+"""An alarm's, log alarm's or maintenance window's name: a DNS label, as `<app>-<name>` names its object."""
 _ALARM = {
     "type": "object",
     "required": ["name"],
     "properties": {
-        "name": {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"},
+        "name": _CHILD_NAME,
         "metric": _ALARM_SPEC,
         "promql": _PROMQL_ALARM,
         "replicasNearMax": {
@@ -189,7 +191,6 @@ _ALARM = {
         "alarmActions": metric_alarm.FIELDS_BY_KEY["alarmActions"].schema,
     },
 }
-_CHILD_NAME = {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"}
 LOG_PRESETS = ("containerLogLines",)
 _LOG_ALARM = {
     "type": "object",
@@ -343,7 +344,7 @@ RULES = (
     Rule(
         "!has(self.alarms) || self.alarms.all(a, self.alarms.exists_one(b, b.name == a.name))",
         "alarm names must be unique",
-        lambda s: len({a["name"] for a in s.get("alarms", [])}) == len(s.get("alarms", [])),
+        lambda s: _unique(_names(s, "alarms")),
     ),
 )
 
