@@ -304,7 +304,4 @@ def _failed(obj: AlarmObject, exc: errors.AwsError, desired: kernel.Desired, cac
 
 def _refused(obj: AlarmObject) -> bool:
     """AWS refused this very generation of the spec (the Synced condition says so)."""
-    return any(
-        c.get("type") == "Synced" and c.get("reason") in _REFUSALS and c.get("observedGeneration") == obj.generation
-        for c in obj.status.get("conditions", [])
-    )
+    return status.refused(obj.status, obj.generation, _REFUSALS)

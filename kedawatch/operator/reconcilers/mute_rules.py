@@ -82,7 +82,12 @@ class _Desired(kernel.Desired):
 
 async def reconcile_mute_rule(rule: MuteRuleObject, ctx: kernel.Context) -> dict[str, Any]:
     """Make the mute rule match `rule` and return the status patch."""
-    desired, problems = _desired(rule, ctx)
+    return await _reconcile(rule, ctx, *_desired(rule, ctx))
+
+
+async def _reconcile(
+    rule: MuteRuleObject, ctx: kernel.Context, desired: _Desired | None, problems: list[str]
+) -> dict[str, Any]:
     if desired is None:
         return _status(rule, False, "InvalidSpec", "; ".join(problems))
     if len(desired.targets) > mute_rule.MAX_TARGETS:
@@ -107,10 +112,10 @@ async def refresh_mute_rule(rule: MuteRuleObject, ctx: kernel.Context) -> dict[s
     never synced are their create handler's; a refused spec waits for a change of its own or of its targets."""
     if not rule.status.get("muteRuleName"):
         return {}
-    desired, _ = _desired(rule, ctx)
+    desired, problems = _desired(rule, ctx)
     if desired is not None and _refused(rule) and desired.targets == rule.status.get("targets"):
         return {}
-    return await reconcile_mute_rule(rule, ctx)
+    return await _reconcile(rule, ctx, desired, problems)
 
 
 async def delete_mute_rule(rule: MuteRuleObject, ctx: kernel.Context) -> None:
@@ -278,8 +283,4 @@ def _failed(rule: MuteRuleObject, exc: errors.AwsError, desired: _Desired) -> di
 
 def _refused(rule: MuteRuleObject) -> bool:
     """AWS (or the target limit) refused this very generation of the spec, the Synced condition says."""
-    generation = rule.meta.get("generation")
-    return any(
-        c.get("type") == "Synced" and c.get("reason") in _REFUSALS and c.get("observedGeneration") == generation
-        for c in rule.status.get("conditions", [])
-    )
+    return status.refused(rule.status, rule.meta.get("generation"), _REFUSALS)
