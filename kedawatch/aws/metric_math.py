@@ -32,6 +32,7 @@ import yaml
 from kedawatch.aws import names, vocabulary
 
 __all__ = [
+    "Problem",
     "RewriteError",
     "depends_on",
     "is_insights",
