@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, cast
 
 from kedawatch import settings
 from kedawatch.aws import clients, errors, identities, names
@@ -18,8 +18,8 @@ __all__ = [
     "AwsParams",
     "Fetcher",
     "NoValue",
+    "SingleReads",
     "Source",
-    "expiring",
     "metric_name",
     "refuse_static_credentials",
 ]
@@ -127,9 +127,40 @@ class Source(Protocol):
         ...
 
 
-def expiring(fetched: float, freshness: float, max_age: float | None) -> float:
-    """`Fetcher.expiry` of a value that changes at any time: `freshness` after it was fetched, or `max_age`."""
-    return fetched + (freshness if max_age is None else min(freshness, max_age))
+class SingleReads:
+    """The `Fetcher` of a source that reads one value a call (SQS's GetQueueAttributes, a PromQL query): each
+    distinct read is its own call, fresh for the source's `freshness` (or an asker's `max_age`). A subclass sets
+    `read_type`, says its `freshness` and `push_interval`, and makes the call in `fetch_one`."""
+
+    max_batch = 1
+
+    def batch_key(self, read: Any, now: float) -> Hashable:
+        return cast(Hashable, read)
+
+    def size(self, read: Any) -> int:
+        return 1
+
+    def group_key(self, read: Any) -> Hashable:
+        return cast(Hashable, read)
+
+    def freshness(self, read: Any) -> float:
+        raise NotImplementedError
+
+    def expiry(self, read: Any, fetched: float, max_age: float | None) -> float:
+        """A value that changes at any time: fresh for `freshness`, or the asker's `max_age`."""
+        freshness = self.freshness(read)
+        return fetched + (freshness if max_age is None else min(freshness, max_age))
+
+    def fetch(self, key: Hashable, batch: Sequence[Any]) -> list[Answer]:
+        (read,) = batch
+        try:
+            return [self.fetch_one(key, read)]
+        except errors.AwsError as exc:
+            return [exc]
+
+    def fetch_one(self, key: Hashable, read: Any) -> Any:
+        """The call for `read`, batched under `key`; raises `errors.AwsError` when AWS fails."""
+        raise NotImplementedError
 
 
 def metric_name(*parts: str) -> str:

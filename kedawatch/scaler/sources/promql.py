@@ -12,11 +12,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from typing import Any, ClassVar, NamedTuple, cast
 
 from kedawatch import settings
-from kedawatch.aws import clients, errors, identities, names, promql, promql_syntax
+from kedawatch.aws import clients, identities, names, promql, promql_syntax
 from kedawatch.scaler import metadata, reads, telemetry
 from kedawatch.scaler.sources import base
 
@@ -48,11 +48,10 @@ class _Evaluation(NamedTuple):
     """Unix seconds the query is evaluated at: when the first asker asked, as KEDA evaluates at its now."""
 
 
-class QueryFetcher:
+class QueryFetcher(base.SingleReads):
     """One request per distinct query: CloudWatch's PromQL API answers one query a request."""
 
     read_type: ClassVar[type[reads.Read[Any]]] = PromQLRead
-    max_batch = 1
 
     def __init__(
         self, aws: clients.AwsClients, hub_settings: settings.HubSettings, metrics: telemetry.ScalerMetrics
@@ -63,28 +62,15 @@ class QueryFetcher:
     def batch_key(self, read: PromQLRead, now: float) -> Hashable:
         return _Evaluation(read, now)
 
-    def group_key(self, read: PromQLRead) -> Hashable:
-        return read
-
-    def size(self, read: PromQLRead) -> int:
-        return 1
-
     def freshness(self, read: PromQLRead) -> float:
         return self._settings.promql_freshness
-
-    def expiry(self, read: PromQLRead, fetched: float, max_age: float | None) -> float:
-        return base.expiring(fetched, self.freshness(read), max_age)
 
     def push_interval(self, read: PromQLRead) -> float:
         return self._settings.promql_freshness
 
-    def fetch(self, key: Hashable, batch: Sequence[PromQLRead]) -> list[base.Answer]:
-        (read,) = batch
+    def fetch_one(self, key: Hashable, read: PromQLRead) -> base.Answer:
         at = cast(_Evaluation, key).at
-        try:
-            return [self._client.query(read.identity, read.query, at, dict(read.parameters), read.timeout)]
-        except errors.AwsError as exc:
-            return [exc]
+        return self._client.query(read.identity, read.query, at, dict(read.parameters), read.timeout)
 
 
 def _query_parameters(text: str) -> tuple[tuple[str, str], ...]:

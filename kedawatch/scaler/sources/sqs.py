@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from typing import Any, ClassVar
 
 from kedawatch import settings
-from kedawatch.aws import clients, errors, identities, names, sqs
+from kedawatch.aws import clients, identities, names, sqs
 from kedawatch.scaler import metadata, reads, telemetry
 from kedawatch.scaler.sources import base
 
@@ -19,11 +19,11 @@ class QueueDepthRead(reads.Read[sqs.QueueDepth]):
     queue_url: str
 
 
-class QueueDepthFetcher:
-    """One GetQueueAttributes per distinct queue: SQS has no batch read of several queues."""
+class QueueDepthFetcher(base.SingleReads):
+    """One GetQueueAttributes per distinct queue: SQS has no batch read of several queues. A queue's depth
+    changes all the time: fresh for `sqs_freshness`."""
 
     read_type: ClassVar[type[reads.Read[Any]]] = QueueDepthRead
-    max_batch = 1
 
     def __init__(
         self, aws: clients.AwsClients, hub_settings: settings.HubSettings, metrics: telemetry.ScalerMetrics
@@ -31,31 +31,14 @@ class QueueDepthFetcher:
         self._aws = aws
         self._settings = hub_settings
 
-    def batch_key(self, read: QueueDepthRead, now: float) -> Hashable:
-        return read
-
-    def size(self, read: QueueDepthRead) -> int:
-        return 1
-
-    def group_key(self, read: QueueDepthRead) -> Hashable:
-        return read
-
     def freshness(self, read: QueueDepthRead) -> float:
         return self._settings.sqs_freshness
-
-    def expiry(self, read: QueueDepthRead, fetched: float, max_age: float | None) -> float:
-        """A queue's depth changes all the time: fresh for `sqs_freshness`, or the asker's `max_age`."""
-        return base.expiring(fetched, self.freshness(read), max_age)
 
     def push_interval(self, read: QueueDepthRead) -> float:
         return self._settings.sqs_push_interval
 
-    def fetch(self, key: Hashable, batch: Sequence[QueueDepthRead]) -> list[base.Answer]:
-        (read,) = batch
-        try:
-            return [sqs.get_queue_depth(self._aws.client("sqs", read.identity), read.queue_url)]
-        except errors.AwsError as exc:
-            return [exc]
+    def fetch_one(self, key: Hashable, read: QueueDepthRead) -> sqs.QueueDepth:
+        return sqs.get_queue_depth(self._aws.client("sqs", read.identity), read.queue_url)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
