@@ -239,7 +239,7 @@ class BuiltinScaler:
     def __init__(self) -> None:
         self._sqs = _common.aws_client("sqs")
         self._cloudwatch = _common.aws_client("cloudwatch")
-        self._promql = promql.PromQLClient(clients.AwsClients(settings.AwsSettings()), settings.AwsSettings())
+        self._promql = promql.PromQLClient(clients.AwsClients(settings.AwsSettings()))
 
     def evaluate(self, metadata: dict[str, str]) -> None:
         if "queueURL" in metadata:

@@ -37,7 +37,7 @@ import botocore.exceptions
 import botocore.httpsession
 import botocore.utils
 
-from kedawatch import __version__, settings
+from kedawatch import __version__
 from kedawatch.aws import clients, errors, identities, sigv4
 
 __all__ = [
@@ -118,17 +118,12 @@ class Answer:
 class PromQLClient:
     """Instant queries as an identity: its credentials and endpoint are those of its boto3 clients.
 
-    Thread-safe; each call blocks for at most the connect and read timeouts of `aws_settings`.
+    Thread-safe; each call blocks for at most the connect and read timeouts of `aws`'s settings.
     """
 
-    def __init__(
-        self,
-        aws: clients.AwsClients,
-        aws_settings: settings.AwsSettings,
-        observe: clients.CallObserver | None = None,
-    ) -> None:
+    def __init__(self, aws: clients.AwsClients, observe: clients.CallObserver | None = None) -> None:
         self._aws = aws
-        self._settings = aws_settings
+        self._settings = aws.aws_settings
         self._observe = observe
         self._lock = threading.Lock()
         self._sessions: dict[tuple[str, float], botocore.httpsession.URLLib3Session] = {}

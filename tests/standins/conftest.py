@@ -105,4 +105,4 @@ def calls() -> list[tuple[str, str]]:
 @pytest.fixture
 def client(aws_clients: clients.AwsClients, calls: list[tuple[str, str]]) -> promql.PromQLClient:
     observe = lambda operation, outcome: calls.append((operation, outcome))  # noqa: E731
-    return promql.PromQLClient(aws_clients, AWS_SETTINGS, observe)
+    return promql.PromQLClient(aws_clients, observe)

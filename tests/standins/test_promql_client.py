@@ -291,7 +291,7 @@ def secret_client(monkeypatch: pytest.MonkeyPatch) -> promql.PromQLClient:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", SECRET_KEYS.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEYS.secret_key)
     monkeypatch.setenv("AWS_SESSION_TOKEN", SECRET_KEYS.token or "")
-    return promql.PromQLClient(clients.AwsClients(AWS_SETTINGS), AWS_SETTINGS)
+    return promql.PromQLClient(clients.AwsClients(AWS_SETTINGS))
 
 
 @pytest.fixture
@@ -428,7 +428,7 @@ def test_an_identity_with_a_role_signs_with_the_role_s_credentials_from_recorded
     reader = identities.AwsIdentity(standin.REGION, "arn:aws:iam::123456789012:role/reader", recorded.url)
     keys = aws_clients.credentials(reader)
     assert keys.access_key != standin.DUMMY_KEYS.access_key and keys.token  # STS's, from moto
-    client = promql.PromQLClient(aws_clients, AWS_SETTINGS)
+    client = promql.PromQLClient(aws_clients)
     recorded.record("q", success("vector", []))
     with pytest.raises(errors.AwsError) as raised:
         client.query(reader, "q")  # the stand-in expects the process's own credentials

@@ -56,7 +56,7 @@ class QueryFetcher(base.SingleReads):
     def __init__(
         self, aws: clients.AwsClients, hub_settings: settings.HubSettings, metrics: telemetry.ScalerMetrics
     ) -> None:
-        self._client = promql.PromQLClient(aws, aws.aws_settings, metrics.observe_aws_call)
+        self._client = promql.PromQLClient(aws, metrics.observe_aws_call)
         self._settings = hub_settings
 
     def batch_key(self, read: PromQLRead, now: float) -> Hashable:
