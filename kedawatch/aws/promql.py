@@ -139,7 +139,7 @@ class PromQLClient:
         """Evaluate `query` at `at` (unix seconds; the server's now if None).
 
         `params` are extra API parameters (`limit`, ...). `timeout` (seconds) is sent as the API's evaluation
-        timeout and is how long the answer is waited for, instead of the read timeout of `aws_settings`.
+        timeout and is how long the answer is waited for, instead of the read timeout of the clients' settings.
         Raises `errors.AwsError`, or ValueError when `params` tries to set a parameter the client sets.
         """
         clash = RESERVED_PARAMETERS.intersection(params or {})
