@@ -7,7 +7,7 @@ every alarm `<namespace>-<name>` whatever the spec said, where kedawatch names i
 `<cluster>/<namespace>/<name>`, so `AlarmName` is pinned to the old name (composite rules keep naming it);
 and that alarm carries none of kedawatch's tags, so `kedawatch.io/adopt: "true"` lets kedawatch take it over
 rather than report a Conflict. Fields the controller mishandled, and kedawatch sends as written, get a note.
-Each object is checked as the operator will check it (`legacy.to_native`, then the kind's own validation).
+Each object is checked as the operator will check it (`crds.Definition.checked`, with the operator's defaults).
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from kedawatch import settings
 from kedawatch.migration.results import Converted, Document, Note
 from kedawatch.operator import ownership
-from kedawatch.operator.resources import crds, fields, legacy
+from kedawatch.operator.resources import crds
 
 __all__ = ["GROUP_VERSION", "convert"]
 
@@ -58,8 +59,7 @@ def convert(document: Document) -> Converted:
         text = "the reference controller dropped a Threshold of 0, so AWS refused the alarm; kedawatch sends 0"
         notes.append(Note(("spec", "Threshold"), text))
     notes += _finalizers(document)
-    native, problems = legacy.to_native(definition.spec, spec)
-    problems += fields.validate(definition.spec, native)
+    _, problems = definition.checked(spec, settings.OperatorSettings())
     notes += [Note(("spec",), f"the operator will refuse this object: {problem}", True) for problem in problems]
     return Converted(obj, notes)
 

@@ -16,7 +16,7 @@ from typing import Any
 from kedawatch import tenancy
 from kedawatch.aws import errors
 from kedawatch.operator import kernel, ownership, reference_controller, status
-from kedawatch.operator.resources import crds, fields, legacy
+from kedawatch.operator.resources import crds, fields
 
 __all__ = ["AlarmObject", "delete_alarm", "observe_alarm", "reconcile_alarm", "repair_drift"]
 
@@ -177,14 +177,7 @@ async def delete_alarm(obj: AlarmObject, ctx: kernel.Context) -> None:
 
 def _desired(obj: AlarmObject, ctx: kernel.Context) -> tuple[kernel.Desired | None, list[str]]:
     kind = obj.definition.spec
-    spec: Mapping[str, Any] = obj.spec
-    problems: list[str] = []
-    if obj.definition.legacy:
-        spec, problems = legacy.to_native(kind, obj.spec)
-    if obj.api.complete is not None:
-        spec, missing = obj.api.complete(dict(spec), ctx.settings)
-        problems += missing
-    problems += fields.validate(kind, spec)
+    spec, problems = obj.definition.checked(obj.spec, ctx.settings)
     if problems:
         return None, problems
     name = spec.get("alarmName") or _default_name(obj, ctx)

@@ -53,11 +53,9 @@ def _child_problems(
     """Every problem with the children of the app's `key`, each named by its item, as their own kind validates
     them, with the operator's defaults where their kind takes some (a log alarm's role)."""
     problems = []
-    complete = kind.spec.alarm.complete if kind.spec.alarm else None
     for item, child in zip(app["spec"].get(key, []), children, strict=True):
-        spec, found = complete(child["spec"], operator) if complete else (child["spec"], [])
-        for problem in [*found, *fields.validate(kind.spec, spec)]:
-            problems.append(f"spec.{key}[{item['name']}]{problem.removeprefix('spec')}")
+        _, found = kind.checked(child["spec"], operator)
+        problems += [f"spec.{key}[{item['name']}]{problem.removeprefix('spec')}" for problem in found]
     return problems
 
 

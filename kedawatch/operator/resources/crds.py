@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
+from kedawatch import settings
+from kedawatch.operator.resources import fields, legacy
 from kedawatch.operator.resources.app_observability import APP_OBSERVABILITY
 from kedawatch.operator.resources.composite_alarm import COMPOSITE_ALARM
 from kedawatch.operator.resources.fields import Kind
@@ -190,6 +193,20 @@ class Definition(Reference):
     columns: tuple[dict[str, Any], ...] = tuple(ALARM_COLUMNS)
     legacy: bool = False
     """A `cw.aws.com` kind: a loose schema, since those manifests predate ours; the operator validates."""
+
+    def checked(
+        self, spec: Mapping[str, Any], operator: settings.OperatorSettings
+    ) -> tuple[Mapping[str, Any], list[str]]:
+        """The spec as the operator validates and uses it, and every problem with it: a legacy kind's in its native
+        form, completed with the operator's defaults where the kind takes some (a log alarm's query role)."""
+        problems: list[str] = []
+        if self.legacy:
+            spec, problems = legacy.to_native(self.spec, spec)
+        complete = self.spec.alarm.complete if self.spec.alarm is not None else None
+        if complete is not None:
+            spec, missing = complete(dict(spec), operator)
+            problems += missing
+        return spec, problems + fields.validate(self.spec, spec)
 
 
 METRIC_ALARMS = Definition(
