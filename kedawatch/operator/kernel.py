@@ -12,12 +12,14 @@ from typing import Any
 from kedawatch import settings, tenancy
 from kedawatch.aws import errors
 from kedawatch.operator import alarm_store, alert_routes, telemetry
+from kedawatch.operator.resources import crds
 
 __all__ = [
     "Context",
     "Desired",
     "Retry",
     "aws_failure",
+    "check_alarm_policy",
     "check_policy",
     "delete_unless_retained",
     "retry_if_transient",
@@ -87,6 +89,13 @@ def check_policy(ctx: Context, namespace: str, region: str, params: Mapping[str,
     ctx.policy.check_log_groups(namespace, query.get("LogGroupIdentifiers", ()))
     roles = (query.get("ScheduledQueryRoleARN"), params.get("ActionLogLineRoleArn"))
     ctx.policy.check_roles(namespace, [arn for arn in roles if arn and arn != ctx.settings.log_query_role_arn])
+
+
+def check_alarm_policy(ctx: Context, namespace: str, definition: crds.Definition, spec: Mapping[str, Any]) -> None:
+    """`check_policy` of an alarm object's `spec` before the object is written: completed with the operator's
+    defaults and in its region, as its reconciler will check it."""
+    completed, _ = definition.checked(spec, ctx.settings)
+    check_policy(ctx, namespace, completed.get("region") or ctx.region, definition.spec.aws_params(completed))
 
 
 def retry_if_transient(exc: errors.AwsError) -> None:

@@ -112,11 +112,8 @@ def _check_policy(app: Mapping[str, Any], rendered: rendering.Rendered, ctx: ker
         region = metadata.get("awsRegion") or ctx.region
         ctx.policy.check_identity(namespace, region, metadata.get("awsRoleArn"), metadata.get("awsEndpoint"))
     for definition, alarms in ((crds.METRIC_ALARMS, rendered.alarms), (crds.LOG_ALARMS, rendered.log_alarms)):
-        kind = definition.spec
-        complete = kind.alarm.complete if kind.alarm else None
         for alarm in alarms:
-            spec = complete(alarm["spec"], ctx.settings)[0] if complete else alarm["spec"]
-            kernel.check_policy(ctx, namespace, spec.get("region") or ctx.region, kind.aws_params(spec))
+            kernel.check_alarm_policy(ctx, namespace, definition, alarm["spec"])
     for rule in rendered.mute_rules:
         ctx.policy.check_identity(namespace, rule["spec"].get("region") or ctx.region, None, None)
 

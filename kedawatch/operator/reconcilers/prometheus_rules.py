@@ -115,7 +115,7 @@ async def _apply(
     """Create or update the alarm object, or say why not (the rule's alarm, if any, then stays as it was)."""
     spec, name = alarm.object["spec"], alarm.object["metadata"]["name"]
     try:
-        kernel.check_policy(ctx, namespace, spec.get("region") or ctx.region, crds.METRIC_ALARMS.spec.aws_params(spec))
+        kernel.check_alarm_policy(ctx, namespace, crds.METRIC_ALARMS, spec)
     except tenancy.Denied as exc:
         return rendering.Skipped(alarm.rule, f"the tenant policy refuses it: {exc}", name)
     try:
