@@ -20,7 +20,7 @@ import zoneinfo
 
 from kedawatch.aws import vocabulary
 
-__all__ = ["Schedule", "ScheduleError"]
+__all__ = ["DURATION", "Schedule", "ScheduleError"]
 
 MIN_DURATION, MAX_DURATION = datetime.timedelta(minutes=1), datetime.timedelta(days=15)
 LOOKAHEAD_DAYS = 8 * 366
@@ -29,7 +29,10 @@ a window further off than 8 years is as good as none for a maintenance calendar.
 _AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2})\)$")
 _CRON = re.compile(r"^cron\(([^()]*)\)$")
 _CRON_FORM = "Minutes Hours Day-of-month Month Day-of-week"
-_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+DURATION = r"^P(?:([0-9]+)D)?(?:T(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+)S)?)?$"
+"""An ISO 8601 duration of days, hours, minutes and seconds, as PutAlarmMuteRule's Duration takes it (also the
+CRD's pattern; "P" and "PT" alone match it, and `Schedule.parse` refuses them)."""
+_DURATION = re.compile(DURATION)
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 _FIELDS = (("minutes", 0, 59, ()), ("hours", 0, 23, ()), ("day-of-month", 1, 31, ()), ("month", 1, 12, _MONTHS),

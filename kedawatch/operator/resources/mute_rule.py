@@ -21,7 +21,6 @@ __all__ = ["DATES", "DESCRIPTION", "MAX_TARGETS", "SCHEDULE", "comparable", "ins
 MAX_TARGETS = 100
 """Alarms a mute rule targets at most (PutAlarmMuteRule's MuteTargets.AlarmNames)."""
 _EXPRESSION = r"^(cron\([^()]*\)|at\([^()]*\))$"
-_DURATION = r"^P([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+S)?)?$"
 _LABEL_SELECTOR = {
     "type": "object",
     "properties": {
@@ -118,7 +117,7 @@ SCHEDULE = Field(
         "required": ["expression", "duration"],
         "properties": {
             "expression": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": _EXPRESSION},
-            "duration": {"type": "string", "minLength": 1, "maxLength": 50, "pattern": _DURATION},
+            "duration": {"type": "string", "minLength": 1, "maxLength": 50, "pattern": mute_schedules.DURATION},
             "timezone": {"type": "string", "minLength": 1, "maxLength": 50},
         },
         "description": "cron(Minutes Hours Day-of-month Month Day-of-week) or at(yyyy-MM-ddThh:mm), read in"
