@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from kedawatch.migration import external_metrics, quantities
 from kedawatch.migration.results import Converted, Document, Note, Path, prefixed
 from kedawatch.operator.rendering import scaled_object
-from kedawatch.operator.resources import app_observability, common, crds, fields
+from kedawatch.operator.resources import app_observability, crds, fields
 from kedawatch.scaler import metadata, triggers
 
 __all__ = ["VERSIONS", "Settings", "convert", "external_metric_names"]
@@ -252,13 +251,7 @@ def _target(source: Mapping[str, Any], v2beta1: bool, *keys: tuple[str, str]) ->
 def _external_trigger(
     name: str, metric_type: str, value: decimal.Decimal, source: dict[str, Any], notes: list[Note], settings: Settings
 ) -> tuple[dict[str, Any] | None, list[Note]]:
-    queries = source.get("metricDataQueries")
-    mapped = scaled_object.trigger_metadata(
-        {"cloudwatch": {k: v for k, v in source.items() if k != "metricDataQueries"}}
-    )
-    meta = {"scalerAddress": settings.scaler_address, **mapped}
-    if queries is not None:
-        meta["metricDataQueries"] = json.dumps(common.pascal(queries), separators=(",", ":"))
+    meta = {"scalerAddress": settings.scaler_address, **scaled_object.trigger_metadata({"cloudwatch": source})}
     meta["targetMetricValue"] = quantities.plain(value)
     trigger = {"type": "external", "name": name, "metricType": metric_type, "metadata": meta}
     placed = [dataclasses.replace(n, path=_metadata_path(n.path)) if n.path else n for n in notes]
