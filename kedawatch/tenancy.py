@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = ["APPLICATION_LOG_GROUP", "Denied", "PolicyError", "TenantPolicy", "load", "parse"]
 
@@ -110,6 +110,14 @@ class RoleRule:
 _NO_ROLE_RULE = RoleRule("no roles entry")
 
 
+T = TypeVar("T")
+
+
+def _first_match(value: str, table: tuple[tuple[tuple[str, ...], T], ...], otherwise: T) -> T:
+    """The entry of the first (glob patterns, entry) pair of `table` with a pattern matching `value`."""
+    return next((entry for patterns, entry in table if any(fnmatch.fnmatchcase(value, p) for p in patterns)), otherwise)
+
+
 @dataclasses.dataclass(frozen=True)
 class TenantPolicy:
     default: Rule
@@ -121,17 +129,11 @@ class TenantPolicy:
     def role_rule(self, role_arn: str) -> RoleRule:
         """How the scaler assumes `role_arn`: the first `roles` entry that matches it, else with neither an
         external id nor session tags."""
-        for patterns, rule in self.roles:
-            if any(fnmatch.fnmatchcase(role_arn, pattern) for pattern in patterns):
-                return rule
-        return _NO_ROLE_RULE
+        return _first_match(role_arn, self.roles, _NO_ROLE_RULE)
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019  # the policy lives as long as the process
     def rule_for(self, namespace: str) -> Rule:
-        for patterns, rule in self.rules:
-            if any(fnmatch.fnmatchcase(namespace, pattern) for pattern in patterns):
-                return rule
-        return self.default
+        return _first_match(namespace, self.rules, self.default)
 
     def check_identity(self, namespace: str, region: str, role_arn: str | None, endpoint: str | None) -> None:
         """Raise `Denied` unless `namespace` may read AWS in `region`, as `role_arn`, through `endpoint`."""
