@@ -201,7 +201,7 @@ def _register_targets(registry: kopf.OperatorRegistry, definition: crds.Definiti
     @kopf.index(*resource, id=f"{definition.name}/targets", registry=registry)
     def mute_targets(body: kopf.Body, **_: Any) -> dict[str, mute_rules.Candidate]:
         meta, seen = body.get("metadata", {}), body.get("status", {})
-        synced = any(c.get("type") == "Synced" and c.get("status") == "True" for c in seen.get("conditions", []))
+        synced = (status.find("Synced", seen.get("conditions", [])) or {}).get("status") == "True"
         candidate = mute_rules.Candidate(
             kind=definition.kind,
             name=meta.get("name", ""),
@@ -287,7 +287,7 @@ def _update_status(ctx: kernel.Context, body: kopf.Body, patch: kopf.Patch, kind
         kopf.warn(body, reason=failing["reason"], message=failing["message"])
     if "conditions" in new:
         _observe_conditions(ctx, body, new)
-    written: dict[str, Any] = next((c for c in new.get("conditions", []) if c.get("type") == kind), {})
+    written = status.find(kind, new.get("conditions", [])) or {}
     return str(written.get("reason") or "Unchanged")
 
 

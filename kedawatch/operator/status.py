@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["newly_failing", "refused", "status"]
+__all__ = ["find", "newly_failing", "refused", "status"]
 
 
 def status(
@@ -25,7 +25,7 @@ def condition(
 ) -> list[dict[str, Any]]:
     """The conditions list with `kind` set; its lastTransitionTime moves only when its status does."""
     state = "True" if ok else "False"
-    old = _find(kind, previous)
+    old = find(kind, previous)
     changed = old is None or old.get("status") != state
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     new = {
@@ -43,10 +43,10 @@ def newly_failing(
     kind: str, previous: Sequence[Mapping[str, Any]], current: Sequence[Mapping[str, Any]]
 ) -> Mapping[str, Any] | None:
     """The `kind` condition of `current` when it is False and says what `previous` did not: worth one Event."""
-    new = _find(kind, current)
+    new = find(kind, current)
     if new is None or new.get("status") != "False":
         return None
-    old = _find(kind, previous) or {}
+    old = find(kind, previous) or {}
     said = ("status", "reason", "message", "observedGeneration")
     return None if all(old.get(key) == new.get(key) for key in said) else new
 
@@ -54,9 +54,10 @@ def newly_failing(
 def refused(status: Mapping[str, Any], generation: int | None, reasons: Sequence[str]) -> bool:
     """Whether the Synced condition of `status` says one of `reasons` (a refusal of the spec) of this very
     `generation`: a refused spec waits for a new one rather than being written again."""
-    synced = _find("Synced", status.get("conditions", []))
+    synced = find("Synced", status.get("conditions", []))
     return synced is not None and synced.get("reason") in reasons and synced.get("observedGeneration") == generation
 
 
-def _find(kind: str, conditions: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+def find(kind: str, conditions: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The condition of type `kind` among `conditions`, if any."""
     return next((c for c in conditions if c.get("type") == kind), None)
