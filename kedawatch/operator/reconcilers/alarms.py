@@ -233,7 +233,10 @@ async def _converge(obj: AlarmObject, ctx: kernel.Context, desired: kernel.Desir
         if cached and wrote:
             ctx.metrics.drift_repairs.labels(obj.definition.kind).inc()
     message = "the alarm matches the spec" + ("; adopted, and tagged as this object's" if adopted else "")
-    return {**_status(obj, True, "Synced", message, desired), **_state_of(current)}
+    synced = _status(obj, True, "Synced", message, desired)
+    # The drift check leaves the state to the state timer: its sweep may be older than the one the state shown
+    # came from, and writing it would turn an ALARM just mirrored back to the OK before.
+    return synced if cached else {**synced, **_state_of(current)}
 
 
 async def _delete_if_ours(obj: AlarmObject, ctx: kernel.Context, name: str, region: str) -> None:
